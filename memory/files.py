@@ -1,0 +1,50 @@
+"""Uploaded recordings on disk, under generated names only (no user path touches the disk)."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+
+class MediaStore:
+    """One folder per champion under ``root``; file names are generated here.
+
+    Args:
+        root: the media folder.
+    """
+
+    def __init__(self, *, root: Path) -> None:
+        self.root = root
+        self.incoming = root / ".incoming"
+        self.incoming.mkdir(parents=True, exist_ok=True)
+
+    def new_incoming_path(self) -> Path:
+        """A fresh temporary path for an upload that is still being checked."""
+        return self.incoming / f"{uuid.uuid4().hex}.part"
+
+    def champion_dir(self, champion_id: str) -> Path:
+        """The folder that holds a champion's files."""
+        uuid.UUID(champion_id)  # ids are UUIDs; anything else never becomes a path
+        return self.root / champion_id
+
+    def adopt(self, incoming: Path, *, champion_id: str, extension: str) -> str:
+        """Moves a checked upload into the champion's folder; returns its stored name."""
+        folder = self.champion_dir(champion_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"source{extension}"
+        incoming.replace(folder / name)
+        return name
+
+    def path_of(self, champion_id: str, name: str) -> Path:
+        """The path of one of a champion's stored files."""
+        return self.champion_dir(champion_id) / Path(name).name
+
+    def delete_champion(self, champion_id: str) -> None:
+        """Removes every file of a champion."""
+        shutil.rmtree(self.champion_dir(champion_id), ignore_errors=True)
+
+    def clear_incoming(self) -> None:
+        """Removes uploads left half-written by a process that stopped."""
+        for leftover in self.incoming.glob("*.part"):
+            leftover.unlink(missing_ok=True)

@@ -1,0 +1,184 @@
+"""Application settings, read once at each entry point and passed down.
+
+Library code never reads the environment: `Settings()` is built by the CLI or the app
+factory, validated here, and handed to constructors as keyword arguments.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "your-secret-here", "dev-secret"}
+MIN_SECRET_LENGTH = 32
+_RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or unusable; the message names the variable to fix."""
+
+
+class RateLimit:
+    """A parsed rate limit such as ``10/hour`` or ``5/30s``."""
+
+    def __init__(self, limit: int, window_seconds: int) -> None:
+        self.limit = limit
+        self.window_seconds = window_seconds
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """Parses ``N/period`` where period is second|minute|hour|day or a number of seconds."""
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)?\s*([a-z]*)\s*", text.lower())
+        if not match:
+            raise SettingsError(f"rate limit {text!r} is not of the form N/minute or N/30s")
+        limit, count, unit = int(match.group(1)), match.group(2), match.group(3).rstrip("s")
+        if unit in ("", "sec", "second") and count:
+            window = int(count)
+        elif unit in _RATE_PERIODS:
+            window = _RATE_PERIODS[unit] * (int(count) if count else 1)
+        else:
+            raise SettingsError(f"rate limit {text!r} has an unknown period {unit!r}")
+        if limit < 1 or window < 1:
+            raise SettingsError(f"rate limit {text!r} must allow at least 1 request per second")
+        return cls(limit, window)
+
+    def __repr__(self) -> str:
+        return f"RateLimit({self.limit}/{self.window_seconds}s)"
+
+
+def normalise_database_url(url: str) -> str:
+    """Maps user-friendly database URLs onto the async drivers we ship."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite:///"):
+        url = "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        raise SettingsError(
+            "DATABASE_URL must be a postgresql:// or sqlite:/// URL "
+            f"(got a URL starting {url.split(':', 1)[0]!r})"
+        )
+    return url
+
+
+class Settings(BaseSettings):
+    """Every environment variable the app reads; each one is documented in `.env.example`."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: Literal["development", "production", "test"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path("data")
+
+    database_url: str = ""
+    qdrant_url: str = ""
+    qdrant_api_key: str = ""
+    redis_url: str = ""
+
+    jwt_secret: str = ""
+    jwt_expires_minutes: int = Field(default=60 * 12, ge=1)
+    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    cors_origins: str = ""
+
+    max_upload_mb: int = Field(default=500, ge=1)
+    rate_limit_upload: str = "10/hour"
+    rate_limit_analyze: str = "20/hour"
+    rate_limit_training: str = "60/minute"
+    rate_limit_login: str = "10/minute"
+
+    anthropic_api_key: str = ""
+    deepgram_api_key: str = ""
+    elevenlabs_api_key: str = ""
+    stt_provider: Literal["auto", "deepgram", "whisper", "offline"] = "auto"
+    whisper_model: str = "small"
+    anthropic_live_model: str = "claude-sonnet-4-5"
+    anthropic_analysis_model: str = "claude-opus-4-1"
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        return normalise_database_url(value) if value else value
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        for name in ("upload", "analyze", "training", "login"):
+            RateLimit.parse(getattr(self, f"rate_limit_{name}"))
+        if self.environment != "development":
+            if self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS:
+                raise SettingsError(
+                    "JWT_SECRET must be set to a random value outside development "
+                    '(e.g. python -c "import secrets; print(secrets.token_urlsafe(48))")'
+                )
+            if len(self.jwt_secret) < MIN_SECRET_LENGTH:
+                raise SettingsError(
+                    f"JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters "
+                    "outside development"
+                )
+        return self
+
+    # Derived values -------------------------------------------------------------------
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'champion_clone.db').resolve()}"
+
+    @property
+    def qdrant_path(self) -> Path:
+        """Folder for embedded Qdrant when no server is configured."""
+        return self.data_dir / "qdrant"
+
+    @property
+    def media_dir(self) -> Path:
+        """Folder that holds uploaded recordings under generated names."""
+        return self.data_dir / "media"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload size limit in bytes."""
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """The CORS allow-list, comma separated in the environment."""
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    def rate_limit(self, name: Literal["upload", "analyze", "training", "login"]) -> RateLimit:
+        """The parsed rate limit for one of the limited route groups."""
+        return RateLimit.parse(getattr(self, f"rate_limit_{name}"))
+
+    def provider_choices(self) -> dict[str, str]:
+        """Which provider serves each model-backed step, from the keys that are set."""
+        if self.stt_provider == "auto":
+            stt = "deepgram" if self.deepgram_api_key else "offline"
+        else:
+            stt = self.stt_provider
+        return {
+            "stt": stt,
+            "llm": "anthropic" if self.anthropic_api_key else "offline",
+            "tts": "elevenlabs" if self.elevenlabs_api_key else "offline",
+            "voice_clone": "elevenlabs" if self.elevenlabs_api_key else "offline",
+            "embeddings": "sparse",
+        }
+
+    def effective_jwt_secret(self) -> str:
+        """The signing secret; in development a random one is kept in the data folder."""
+        if self.jwt_secret.strip().lower() not in PLACEHOLDER_SECRETS:
+            return self.jwt_secret
+        secret_file = self.data_dir / "jwt_secret"
+        if secret_file.exists():
+            return secret_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        secret_file.write_text(secret)
+        secret_file.chmod(0o600)
+        return secret

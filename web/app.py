@@ -1,0 +1,58 @@
+"""The FastAPI app factory: the outer edge of Champion Clone (nothing imports web/)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse
+
+from memory.settings import Settings
+from web import errors
+from web.routers import auth, champions, health, scenarios
+from web.services import Services
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Builds the app; its services start with the lifespan and stop with it.
+
+    Args:
+        settings: the configuration; read from the environment when not given.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await Services.start(settings)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(
+        title="Champion Clone",
+        summary="Practise selling against a clone of your best seller.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+    errors.install(app)
+    for router in (health.router, auth.router, champions.router, scenarios.router):
+        app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app

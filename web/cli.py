@@ -1,0 +1,97 @@
+"""The `champion-clone` command: serve the app, run migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from memory.db import Database
+from memory.settings import Settings
+
+app = typer.Typer(
+    help="Champion Clone: practise selling against a clone of your best seller.",
+    no_args_is_help=True,
+)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+
+def load_settings() -> Settings:
+    """Reads settings from the environment, exiting with a clear message if one is wrong."""
+    try:
+        return Settings()
+    except (ValidationError, ValueError) as exc:
+        errors = exc.errors() if isinstance(exc, ValidationError) else [{"msg": str(exc)}]
+        for error in errors:
+            message = str(error.get("msg", error)).removeprefix("Value error, ")
+            console.print(f"[red]configuration error:[/red] {message}")
+        raise typer.Exit(2) from None
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Address to listen on (default: HOST)."),
+    port: int | None = typer.Option(None, help="Port to listen on (default: PORT)."),
+) -> None:
+    """Runs the API (and, without REDIS_URL, the ingest jobs) in this process."""
+    import uvicorn
+
+    from web.app import create_app
+
+    settings = load_settings()
+    _configure_logging()
+    host = host or settings.host
+    port = port or settings.port
+    mode = (
+        "offline providers"
+        if set(settings.provider_choices().values()) <= {"offline", "sparse"}
+        else "cloud providers where keys are set"
+    )
+    console.print(
+        f"[bold]Champion Clone[/bold] on [link]http://{host}:{port}[/link]  "
+        f"(API docs: http://{host}:{port}/docs; {mode}; data in {settings.data_dir.resolve()})"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Applies migrations up to REVISION."""
+    settings = load_settings()
+    asyncio.run(_migrate(settings, revision, up=True))
+    console.print(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base.")) -> None:
+    """Reverts migrations down to REVISION."""
+    settings = load_settings()
+    asyncio.run(_migrate(settings, revision, up=False))
+    console.print(f"database at {revision}")
+
+
+async def _migrate(settings: Settings, revision: str, *, up: bool) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(url=settings.resolved_database_url)
+    try:
+        await (db.migrate(revision) if up else db.downgrade(revision))
+    finally:
+        await db.close()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,98 @@
+"""FastAPI dependencies: services, the signed-in user, rate limits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from memory.models import User
+from memory.queries.users import get_user
+from web.security import InvalidToken
+from web.services import Services
+
+_bearer = HTTPBearer(auto_error=False, description="The access_token from POST /auth/login")
+
+
+def get_services(request: Request) -> Services:
+    """The app's services."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    """A database session for one request."""
+    async with services.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_current_user(
+    services: ServicesDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The user named by a valid bearer token; 401 otherwise."""
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "sign in first: send 'Authorization: Bearer <token>'",
+            headers=challenge,
+        )
+    try:
+        user_id = services.tokens.verify(credentials.credentials)
+    except InvalidToken as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers=challenge) from exc
+    user = await get_user(session, user_id=user_id)
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "account no longer exists", headers=challenge
+        )
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+LimitName = Literal["upload", "analyze", "training", "login"]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it."""
+    return request.client.host if request.client else "unknown"
+
+
+async def _enforce(services: Services, name: LimitName, who: str) -> None:
+    retry_after = await services.limiter.hit(f"{name}:{who}", services.settings.rate_limit(name))
+    if retry_after is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many requests; try again in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def limit_per_user(name: LimitName) -> Any:
+    """A dependency that counts a request against the signed-in user's ``name`` limit."""
+
+    async def dependency(services: ServicesDep, user: CurrentUser) -> None:
+        await _enforce(services, name, f"user:{user.id}")
+
+    return Depends(dependency)
+
+
+def limit_per_client(name: LimitName) -> Any:
+    """A dependency that counts a request against the client address's ``name`` limit."""
+
+    async def dependency(services: ServicesDep, request: Request) -> None:
+        await _enforce(services, name, f"client:{client_address(request)}")
+
+    return Depends(dependency)

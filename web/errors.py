@@ -1,0 +1,48 @@
+"""Error responses a person can act on: one short `detail` plus the fields at fault."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+logger = logging.getLogger(__name__)
+
+
+def _describe(error: Any) -> dict[str, str]:
+    location = [str(part) for part in error.get("loc", ()) if part != "body"]
+    field = ".".join(location) or "body"
+    if error.get("type") == "json_invalid":
+        return {"field": "body", "message": "request body is not valid JSON"}
+    if error.get("type") == "missing":
+        return {"field": field, "message": f"{field} is required"}
+    message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+    return {"field": field, "message": message}
+
+
+async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """422 with a readable summary of every invalid field."""
+    assert isinstance(exc, RequestValidationError)
+    problems = [_describe(error) for error in exc.errors()]
+    summary = "; ".join(
+        p["message"]
+        if p["field"] == "body" or p["message"].startswith(p["field"])
+        else f"{p['field']}: {p['message']}"
+        for p in problems
+    )
+    return JSONResponse({"detail": summary or "request is invalid", "errors": problems}, 422)
+
+
+async def unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    """500 without internals; the exception is logged by type only."""
+    logger.error("unhandled %s while serving a request", type(exc).__name__)
+    return JSONResponse({"detail": "internal error; the request was not completed"}, 500)
+
+
+def install(app: FastAPI) -> None:
+    """Registers the handlers on ``app``."""
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected_error)

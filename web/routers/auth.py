@@ -1,0 +1,47 @@
+"""Sign-up, sign-in and the signed-in user."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+
+from memory.queries.users import EmailTaken, create_user, get_user_by_email
+from memory.schemas import TokenPublic, UserCreate, UserPublic, UserRegister
+from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_client
+from web.security import hash_password, verify_password
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/register", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+async def register(body: UserRegister, services: ServicesDep, session: SessionDep) -> UserPublic:
+    """Creates an account; 409 if the e-mail is taken."""
+    password_hash = await hash_password(body.password, rounds=services.settings.bcrypt_rounds)
+    try:
+        user = await create_user(session, email=body.email, password_hash=password_hash)
+    except EmailTaken as exc:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "an account with this e-mail already exists; sign in instead"
+        ) from exc
+    return UserPublic.model_validate(user)
+
+
+@router.post("/login", response_model=TokenPublic, dependencies=[limit_per_client("login")])
+async def login(body: UserCreate, services: ServicesDep, session: SessionDep) -> TokenPublic:
+    """Exchanges e-mail and password for a bearer token; 401 if they do not match."""
+    user = await get_user_by_email(session, email=body.email)
+    if not await verify_password(body.password, user.password_hash if user else None):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "incorrect e-mail or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    assert user is not None
+    return TokenPublic(
+        access_token=services.tokens.issue(user.id), expires_in=services.tokens.expires_in
+    )
+
+
+@router.get("/me", response_model=UserPublic)
+async def me(user: CurrentUser) -> UserPublic:
+    """The signed-in user."""
+    return UserPublic.model_validate(user)

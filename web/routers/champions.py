@@ -1,0 +1,160 @@
+"""Champions: upload a recording, (re)analyse it, list, read and delete."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ingest.validate import UploadRejected
+from memory.models import Champion
+from memory.queries import champions as champion_queries
+from memory.queries import jobs as job_queries
+from memory.schemas import (
+    ChampionPublic,
+    ChampionSummary,
+    JobPublic,
+    UploadAccepted,
+)
+from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_user
+from web.uploads import receive_upload
+
+router = APIRouter(tags=["champions"])
+
+
+async def owned_champion_or_404(
+    session: AsyncSession, *, user_id: str, champion_id: str, with_patterns: bool = False
+) -> Champion:
+    """The user's champion; 404 when it does not exist or belongs to someone else."""
+    champion = None
+    if _is_uuid(champion_id):
+        champion = await champion_queries.get_owned_champion(
+            session, owner_id=user_id, champion_id=champion_id, with_patterns=with_patterns
+        )
+    if champion is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "champion not found")
+    return champion
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@router.post(
+    "/upload",
+    response_model=UploadAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[limit_per_user("upload")],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "name": {"type": "string", "maxLength": 200},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload(
+    request: Request, user: CurrentUser, services: ServicesDep, session: SessionDep
+) -> UploadAccepted | JSONResponse:
+    """Stores a champion recording (.mp4 .mov .avi .wav .mp3 .m4a) and queues its ingest job."""
+    try:
+        received = await receive_upload(
+            request, media=services.media, max_bytes=services.settings.max_upload_bytes
+        )
+    except UploadRejected as exc:
+        headers = {"Connection": "close"} if exc.status_code == 413 else None
+        return JSONResponse({"detail": exc.message}, exc.status_code, headers=headers)
+    champion_id = str(uuid.uuid4())
+    try:
+        stored_name = services.media.adopt(
+            received.path, champion_id=champion_id, extension=received.info.extension
+        )
+        champion, job = await champion_queries.create_champion(
+            session,
+            champion_id=champion_id,
+            owner_id=user.id,
+            name=received.champion_name,
+            source_filename=received.display_name,
+            media_file=stored_name,
+            media_kind=received.info.kind,
+            media_format=received.info.format,
+            size_bytes=received.info.size_bytes,
+            duration_seconds=received.info.duration_seconds,
+        )
+    except BaseException:
+        received.path.unlink(missing_ok=True)
+        services.media.delete_champion(champion_id)
+        raise
+    await services.runner.submit(job.id)
+    return UploadAccepted(champion_id=champion.id, job_id=job.id, status="queued")
+
+
+@router.post(
+    "/analyze/{champion_id}",
+    response_model=UploadAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[limit_per_user("analyze")],
+)
+async def analyze(
+    champion_id: str, user: CurrentUser, services: ServicesDep, session: SessionDep
+) -> UploadAccepted:
+    """Runs the champion's ingest again from the start; 409 while a job is still running."""
+    champion = await owned_champion_or_404(session, user_id=user.id, champion_id=champion_id)
+    if await job_queries.active_job(session, champion_id=champion.id) is not None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "this champion is already being analysed; wait for it to end"
+        )
+    job = await job_queries.create_job(session, champion_id=champion.id, kind="analyze")
+    await services.runner.submit(job.id)
+    return UploadAccepted(champion_id=champion.id, job_id=job.id, status="queued")
+
+
+@router.get("/champions", response_model=list[ChampionSummary])
+async def list_champions(user: CurrentUser, session: SessionDep) -> list[ChampionSummary]:
+    """The signed-in user's champions, newest first."""
+    champions = await champion_queries.list_owned_champions(session, owner_id=user.id)
+    return [ChampionSummary.model_validate(c) for c in champions]
+
+
+@router.get("/champions/{champion_id}", response_model=ChampionPublic)
+async def get_champion(champion_id: str, user: CurrentUser, session: SessionDep) -> ChampionPublic:
+    """A champion with its metrics, patterns, voice profile and latest job."""
+    champion = await owned_champion_or_404(
+        session, user_id=user.id, champion_id=champion_id, with_patterns=True
+    )
+    job = await job_queries.latest_job(session, champion_id=champion.id)
+    public = ChampionPublic.model_validate(champion)
+    public.scenario_count = await champion_queries.count_scenarios(session, champion_id=champion.id)
+    public.latest_job = JobPublic.model_validate(job) if job else None
+    return public
+
+
+@router.delete("/champions/{champion_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_champion(
+    champion_id: str, user: CurrentUser, services: ServicesDep, session: SessionDep
+) -> Response:
+    """Deletes the champion with its rows, files and vectors."""
+    champion = await owned_champion_or_404(session, user_id=user.id, champion_id=champion_id)
+    job = await job_queries.active_job(session, champion_id=champion.id)
+    if job is not None:
+        await services.runner.cancel(job.id)
+    await services.vectors.delete_champion(champion_id=champion.id)
+    await champion_queries.delete_champion(session, champion=champion)
+    services.media.delete_champion(champion.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
