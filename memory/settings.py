@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     qdrant_url: str = ""
     qdrant_api_key: str = ""
     redis_url: str = ""
+    redis_prefix: str = "cc:"
 
     jwt_secret: str = ""
     jwt_expires_minutes: int = Field(default=60 * 12, ge=1)

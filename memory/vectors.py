@@ -16,6 +16,10 @@ PATTERNS_COLLECTION = "champion_patterns"
 LEXICAL = "lexical"
 
 
+class VectorStoreBusy(RuntimeError):
+    """The embedded Qdrant folder is locked by another process."""
+
+
 @dataclass(frozen=True)
 class PatternHit:
     """A stored pattern found by similarity."""
@@ -51,7 +55,13 @@ class VectorStore:
                 raise ValueError("VectorStore needs a server url or a local path")
             path.mkdir(parents=True, exist_ok=True)
             self.backend = "qdrant-local"
-            self.client = AsyncQdrantClient(path=str(path))
+            try:
+                self.client = AsyncQdrantClient(path=str(path))
+            except RuntimeError as exc:
+                raise VectorStoreBusy(
+                    f"the embedded Qdrant folder {path} is in use by another process; "
+                    "run one app per data folder, or set QDRANT_URL to share a Qdrant server"
+                ) from exc
         self.collection = collection
 
     async def ensure_collection(self) -> None:

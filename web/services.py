@@ -49,8 +49,8 @@ class Services:
         limiter: RateLimiter
         if settings.redis_url:
             redis = Redis.from_url(settings.redis_url)
-            sessions = RedisSessionStore(redis=redis)
-            limiter = RedisRateLimiter(redis=redis)
+            sessions = RedisSessionStore(redis=redis, prefix=f"{settings.redis_prefix}session:")
+            limiter = RedisRateLimiter(redis=redis, prefix=f"{settings.redis_prefix}rate:")
         else:
             sessions = InProcessSessionStore()
             limiter = MemoryRateLimiter()

@@ -1,0 +1,194 @@
+"""Shared fixtures: real PostgreSQL and Redis (required when CI=true), apps and clients."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from memory.settings import Settings
+from web.app import create_app
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+PASSWORD = "correct horse battery"
+
+
+def unavailable(what: str, why: BaseException) -> None:
+    """Fails under CI (where the service must exist), skips on a developer machine."""
+    message = f"{what} is not reachable ({type(why).__name__}: {why})"
+    if IN_CI:
+        pytest.fail(message + "; CI must provide it")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Any:
+    """A fresh PostgreSQL database for this test run, dropped afterwards."""
+    name = f"cc_test_{os.getpid()}_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        unavailable("PostgreSQL", exc)
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0]
+    yield f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis; keys a test writes use its own prefix (see `redis_prefix`)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        unavailable("Redis", exc)
+    finally:
+        client.close()
+    return REDIS_TEST_URL
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix no other test uses."""
+    return f"cc-test:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Each test using this runs once on embedded SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    asyncio.run(_truncate_all(url))
+
+
+async def _truncate_all(url: str) -> None:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' "
+            "AND tablename <> 'alembic_version'"
+        )
+        if tables:
+            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
+            await conn.execute(f"TRUNCATE {names} CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
+    """Settings for a test app: its own data folder, the test database, generous limits."""
+
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "environment": "test",
+            "data_dir": tmp_path / "data",
+            "database_url": database_url,
+            "jwt_secret": secrets.token_urlsafe(48),
+            "bcrypt_rounds": 4,
+            "rate_limit_upload": "1000/hour",
+            "rate_limit_analyze": "1000/hour",
+            "rate_limit_training": "1000/minute",
+            "rate_limit_login": "1000/minute",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return build
+
+
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """Starts an app's lifespan and yields it with a client."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield app, client
+
+
+@pytest.fixture
+async def app_client(
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """A running app on the test database with a client."""
+    async with running_app(make_settings()) as pair:
+        yield pair
+
+
+@pytest.fixture
+def client(app_client: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    """The client of `app_client`."""
+    return app_client[1]
+
+
+async def sign_up(client: httpx.AsyncClient, email: str | None = None) -> dict[str, str]:
+    """Registers and signs in a new user; returns the Authorization header."""
+    email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
+    response = await client.post("/auth/register", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    response = await client.post("/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+async def auth(client: httpx.AsyncClient) -> dict[str, str]:
+    """Authorization header of a freshly signed-up user."""
+    return await sign_up(client)
+
+
+@pytest.fixture(scope="session")
+def media_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One small real recording per accepted format, plus damaged ones."""
+    from tests.media import write_audio, write_video
+
+    folder = tmp_path_factory.mktemp("media")
+    files = {
+        "wav": write_audio(folder / "call.wav"),
+        "mp3": write_audio(folder / "call.mp3", codec="libmp3lame"),
+        "m4a": write_audio(folder / "call.m4a", codec="aac"),
+        "mp4": write_video(folder / "pitch.mp4"),
+        "mov": write_video(folder / "pitch.mov"),
+        "avi": write_video(folder / "pitch.avi"),
+        "long_faststart": write_video(
+            folder / "long.mp4", seconds=20, options={"movflags": "faststart"}
+        ),
+    }
+    for source, name in (("mp4", "cut.mp4"), ("long_faststart", "cut_faststart.mp4")):
+        data = files[source].read_bytes()
+        files[name.removesuffix(".mp4")] = folder / name
+        (folder / name).write_bytes(data[: len(data) // 2])
+    return files
+
+
+def stored_files(settings_or_app: Any) -> list[Path]:
+    """Every file under the app's media folder (uploads included)."""
+    settings = getattr(getattr(settings_or_app, "state", None), "settings", settings_or_app)
+    root = settings.media_dir
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
