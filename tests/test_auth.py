@@ -101,7 +101,7 @@ def _claims(app: FastAPI, token: str) -> dict[str, object]:
 async def _bad_tokens(app: FastAPI, good: str) -> dict[str, str]:
     secret = app.state.services.tokens.secret
     claims = _claims(app, good)
-    header, payload, signature = good.split(".")
+    header, _payload, signature = good.split(".")
     forged_payload = jwt.encode({**claims, "sub": "someone-else"}, "x" * 40).split(".")[1]
     now = int(time.time())
     return {

@@ -1,0 +1,162 @@
+"""The in-process job runner: order, progress, failures and resumption."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from ingest.runner import JobRunner, StepContext, StepFailed
+from memory.db import Database
+from memory.models import Champion, IngestJob, User
+from memory.queries import jobs as job_queries
+
+
+@dataclass
+class RecordingStep:
+    """A step that records each run and can be told to fail."""
+
+    name: str
+    runs: list[str] = field(default_factory=list)
+    error: Exception | None = None
+
+    async def run(self, ctx: StepContext) -> None:
+        self.runs.append(ctx.job_id)
+        await ctx.report(0.5)
+        if self.error is not None:
+            raise self.error
+        await ctx.report(1.0)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(url=database_url)
+    await database.migrate()
+    yield database
+    await database.close()
+
+
+async def _job(db: Database, **job_values: object) -> IngestJob:
+    async with db.session() as session:
+        user = User(email=f"{id(job_values)}@example.com", password_hash="x")
+        session.add(user)
+        await session.flush()
+        champion = Champion(
+            owner_id=user.id,
+            name="c",
+            source_filename="a.wav",
+            media_file="source.wav",
+            media_kind="audio",
+            media_format="wav",
+            size_bytes=1,
+            status="queued",
+        )
+        session.add(champion)
+        await session.flush()
+        job = IngestJob(champion_id=champion.id, **job_values)
+        session.add(job)
+        await session.commit()
+        return job
+
+
+async def _reload(db: Database, job_id: str) -> tuple[IngestJob, Champion]:
+    async with db.session() as session:
+        job = await job_queries.get_job(session, job_id=job_id)
+        assert job is not None
+        champion = await session.get(Champion, job.champion_id)
+        assert champion is not None
+        return job, champion
+
+
+async def test_steps_run_in_order_and_progress_is_published(db: Database) -> None:
+    steps = [RecordingStep("extract"), RecordingStep("transcribe")]
+    runner = JobRunner(db=db, steps=steps, final_status="ready")
+    job = await _job(db)
+    events = runner.subscribe(job.champion_id)
+    await runner.submit(job.id)
+    await runner.wait(job.id)
+    stored, champion = await _reload(db, job.id)
+    assert stored.status == "completed"
+    assert stored.completed_steps == ["extract", "transcribe"]
+    assert stored.progress == 100.0
+    assert stored.attempts == 1
+    assert champion.status == "ready"
+    seen = []
+    while not events.empty():
+        seen.append(events.get_nowait())
+    progress = [e["progress"] for e in seen]
+    assert progress == sorted(progress)
+    assert [e.get("step") for e in seen if e["progress"] == 25.0] == ["extract"]
+    assert seen[-1] == {"job_id": job.id, "status": "completed", "progress": 100.0}
+    await runner.close()
+
+
+async def test_a_step_failure_fails_job_and_champion_with_the_reason(db: Database) -> None:
+    steps = [
+        RecordingStep("extract", error=StepFailed("the video has no audio track")),
+        RecordingStep("transcribe"),
+    ]
+    runner = JobRunner(db=db, steps=steps)
+    job = await _job(db)
+    await runner.run_job(job.id)
+    stored, champion = await _reload(db, job.id)
+    assert (stored.status, stored.step, stored.error) == (
+        "failed",
+        "extract",
+        "the video has no audio track",
+    )
+    assert (champion.status, champion.error) == ("failed", "the video has no audio track")
+    assert steps[1].runs == []
+
+
+async def test_an_unexpected_error_names_the_step_not_the_internals(db: Database) -> None:
+    runner = JobRunner(db=db, steps=[RecordingStep("analyse", error=KeyError("secret-ish"))])
+    job = await _job(db)
+    await runner.run_job(job.id)
+    stored, _champion = await _reload(db, job.id)
+    assert stored.status == "failed"
+    assert stored.error == "the analyse step failed unexpectedly (KeyError)"
+
+
+async def test_unfinished_jobs_resume_at_the_step_they_were_on(db: Database) -> None:
+    steps = [RecordingStep("extract"), RecordingStep("transcribe"), RecordingStep("analyse")]
+    left_running = await _job(
+        db, status="running", step="transcribe", attempts=1, completed_steps=["extract"]
+    )
+    finished = await _job(db, status="completed", completed_steps=["extract"])
+    runner = JobRunner(db=db, steps=steps)
+    assert await runner.resume_unfinished() == 1
+    await runner.wait(left_running.id)
+    stored, _ = await _reload(db, left_running.id)
+    assert stored.status == "completed"
+    assert stored.attempts == 2
+    assert stored.completed_steps == ["extract", "transcribe", "analyse"]
+    assert steps[0].runs == []
+    assert steps[1].runs == [left_running.id]
+    assert finished.id not in steps[2].runs
+    await runner.close()
+
+
+async def test_closing_cancels_a_running_job_which_stays_resumable(db: Database) -> None:
+    started = asyncio.Event()
+
+    class Slow:
+        name = "slow"
+
+        async def run(self, ctx: StepContext) -> None:
+            started.set()
+            await asyncio.sleep(30)
+
+    runner = JobRunner(db=db, steps=[Slow()])
+    job = await _job(db)
+    await runner.submit(job.id)
+    await asyncio.wait_for(started.wait(), 5)
+    await runner.close()
+    stored, _ = await _reload(db, job.id)
+    assert stored.status == "running"
+    with pytest.raises(RuntimeError, match="closed"):
+        await runner.submit(job.id)
+    async with db.session() as session:
+        assert job.id in await job_queries.unfinished_job_ids(session)

@@ -1,0 +1,81 @@
+"""Settings validation at start-up, and the CLI's handling of bad configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from memory.settings import Settings, normalise_database_url
+from web.cli import app as cli
+
+
+def _settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("secret", ["", "change-me", "secret", "short-but-real"])
+def test_production_refuses_a_missing_placeholder_or_short_jwt_secret(secret: str) -> None:
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        _settings(environment="production", jwt_secret=secret)
+
+
+def test_production_accepts_a_real_secret() -> None:
+    settings = _settings(environment="production", jwt_secret="k" * 48)
+    assert settings.effective_jwt_secret() == "k" * 48
+
+
+def test_development_keeps_one_random_secret_in_the_data_folder(tmp_path: Path) -> None:
+    first = _settings(data_dir=tmp_path).effective_jwt_secret()
+    again = _settings(data_dir=tmp_path).effective_jwt_secret()
+    assert first == again
+    assert len(first) >= 48
+    assert (tmp_path / "jwt_secret").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql://u@h:5433/db", "postgresql+asyncpg://u@h:5433/db"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("sqlite:///data/x.db", "sqlite+aiosqlite:///data/x.db"),
+    ],
+)
+def test_database_urls_are_normalised(given: str, expected: str) -> None:
+    assert normalise_database_url(given) == expected
+
+
+def test_an_unsupported_database_is_named_in_the_error() -> None:
+    with pytest.raises(ValidationError, match="DATABASE_URL must be"):
+        _settings(database_url="mysql://root@localhost/db")
+
+
+def test_defaults_are_embedded_and_offline(tmp_path: Path) -> None:
+    settings = _settings(data_dir=tmp_path)
+    assert settings.resolved_database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.qdrant_url == ""
+    assert settings.redis_url == ""
+    assert set(settings.provider_choices().values()) == {"offline", "sparse"}
+
+
+def test_keys_switch_providers() -> None:
+    settings = _settings(anthropic_api_key="a", deepgram_api_key="d", elevenlabs_api_key="e")
+    assert settings.provider_choices() == {
+        "stt": "deepgram",
+        "llm": "anthropic",
+        "tts": "elevenlabs",
+        "voice_clone": "elevenlabs",
+        "embeddings": "sparse",
+    }
+    assert _settings(stt_provider="whisper").provider_choices()["stt"] == "whisper"
+
+
+def test_cli_serve_exits_with_the_configuration_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 2
+    assert "JWT_SECRET must be set" in result.output
