@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x43484D50  # an arbitrary constant naming our advisory lock
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -59,14 +60,21 @@ class Database:
                 raise
 
     async def migrate(self, revision: str = "head") -> None:
-        """Brings the schema up to ``revision``."""
+        """Brings the schema up to ``revision`` (app and workers may call this at once)."""
         async with self.engine.begin() as conn:
+            await self._lock_migrations(conn)
             await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
 
     async def downgrade(self, revision: str = "base") -> None:
         """Takes the schema down to ``revision``."""
         async with self.engine.begin() as conn:
+            await self._lock_migrations(conn)
             await conn.run_sync(lambda c: command.downgrade(alembic_config(c), revision))
+
+    async def _lock_migrations(self, conn: AsyncConnection) -> None:
+        # On PostgreSQL, processes starting together take turns; SQLite locks the file itself.
+        if self.backend == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
     async def ping(self) -> None:
         """Raises if the database cannot answer a trivial query."""

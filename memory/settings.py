@@ -70,12 +70,15 @@ def normalise_database_url(url: str) -> str:
 class Settings(BaseSettings):
     """Every environment variable the app reads; each one is documented in `.env.example`."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", case_sensitive=False, populate_by_name=True
+    )
 
     environment: Literal["development", "production", "test"] = "development"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     data_dir: Path = Path("data")
+    media_dir_override: Path | None = Field(default=None, alias="media_dir")
 
     database_url: str = ""
     qdrant_url: str = ""
@@ -140,8 +143,8 @@ class Settings(BaseSettings):
 
     @property
     def media_dir(self) -> Path:
-        """Folder that holds uploaded recordings under generated names."""
-        return self.data_dir / "media"
+        """Folder that holds uploaded recordings (shared by the app and its workers)."""
+        return self.media_dir_override or self.data_dir / "media"
 
     @property
     def max_upload_bytes(self) -> int:

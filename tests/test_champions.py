@@ -22,7 +22,7 @@ async def _champion(
     files = {"file": ("call.wav", wav.read_bytes())}
     response = await client.post("/upload", headers=auth, files=files, data={"name": name})
     assert response.status_code == 202, response.text
-    await app.state.services.runner.wait(response.json()["job_id"])
+    await app.state.services.jobs.wait(response.json()["job_id"])
     return str(response.json()["champion_id"])
 
 
@@ -109,15 +109,15 @@ async def test_analyze_queues_a_new_job_and_refuses_while_one_runs(
 ) -> None:
     app, client = app_client
     champion_id = await _champion(app, client, auth, media_files["wav"])
-    runner = app.state.services.runner
-    async with runner._slots:  # hold the runner's only slot so the new job stays queued
+    jobs = app.state.services.jobs
+    async with jobs._slots:  # hold the queue's only slot so the new job stays queued
         response = await client.post(f"/analyze/{champion_id}", headers=auth)
         assert response.status_code == 202
         job_id = response.json()["job_id"]
         again = await client.post(f"/analyze/{champion_id}", headers=auth)
         assert again.status_code == 409
         assert "already being analysed" in again.json()["detail"]
-    await app.state.services.runner.wait(job_id)
+    await app.state.services.jobs.wait(job_id)
     detail = (await client.get(f"/champions/{champion_id}", headers=auth)).json()
     assert detail["latest_job"]["id"] == job_id
     assert detail["latest_job"]["kind"] == "analyze"
@@ -132,7 +132,7 @@ async def test_analyze_fails_the_job_with_a_reason_when_the_file_is_gone(
     for path in stored_files(app):
         path.unlink()
     response = await client.post(f"/analyze/{champion_id}", headers=auth)
-    await app.state.services.runner.wait(response.json()["job_id"])
+    await app.state.services.jobs.wait(response.json()["job_id"])
     detail = (await client.get(f"/champions/{champion_id}", headers=auth)).json()
     assert detail["status"] == "failed"
     assert "missing from storage" in detail["error"]

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from ingest.progress import LocalProgressBus, ProgressEvent
+from ingest.queue import InProcessJobQueue
 from ingest.runner import JobRunner, StepContext, StepFailed
 from memory.db import Database
 from memory.models import Champion, IngestJob, User
@@ -72,25 +74,31 @@ async def _reload(db: Database, job_id: str) -> tuple[IngestJob, Champion]:
 
 async def test_steps_run_in_order_and_progress_is_published(db: Database) -> None:
     steps = [RecordingStep("extract"), RecordingStep("transcribe")]
-    runner = JobRunner(db=db, steps=steps, final_status="ready")
+    bus = LocalProgressBus()
+    runner = JobRunner(db=db, steps=steps, final_status="ready", progress=bus)
     job = await _job(db)
-    events = runner.subscribe(job.champion_id)
-    await runner.submit(job.id)
-    await runner.wait(job.id)
+    seen: list[ProgressEvent] = []
+
+    async def listen() -> None:
+        async for event in bus.listen(job.champion_id):
+            seen.append(event)
+            if event["status"] == "completed":
+                return
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0)
+    await runner.run_job(job.id)
+    await asyncio.wait_for(listener, 5)
     stored, champion = await _reload(db, job.id)
     assert stored.status == "completed"
     assert stored.completed_steps == ["extract", "transcribe"]
     assert stored.progress == 100.0
     assert stored.attempts == 1
     assert champion.status == "ready"
-    seen = []
-    while not events.empty():
-        seen.append(events.get_nowait())
     progress = [e["progress"] for e in seen]
     assert progress == sorted(progress)
     assert [e.get("step") for e in seen if e["progress"] == 25.0] == ["extract"]
     assert seen[-1] == {"job_id": job.id, "status": "completed", "progress": 100.0}
-    await runner.close()
 
 
 async def test_a_step_failure_fails_job_and_champion_with_the_reason(db: Database) -> None:
@@ -126,9 +134,9 @@ async def test_unfinished_jobs_resume_at_the_step_they_were_on(db: Database) -> 
         db, status="running", step="transcribe", attempts=1, completed_steps=["extract"]
     )
     finished = await _job(db, status="completed", completed_steps=["extract"])
-    runner = JobRunner(db=db, steps=steps)
-    assert await runner.resume_unfinished() == 1
-    await runner.wait(left_running.id)
+    queue = InProcessJobQueue(runner=JobRunner(db=db, steps=steps))
+    assert await queue.resume_unfinished() == 1
+    await queue.wait(left_running.id)
     stored, _ = await _reload(db, left_running.id)
     assert stored.status == "completed"
     assert stored.attempts == 2
@@ -136,7 +144,7 @@ async def test_unfinished_jobs_resume_at_the_step_they_were_on(db: Database) -> 
     assert steps[0].runs == []
     assert steps[1].runs == [left_running.id]
     assert finished.id not in steps[2].runs
-    await runner.close()
+    await queue.close()
 
 
 async def test_closing_cancels_a_running_job_which_stays_resumable(db: Database) -> None:
@@ -149,14 +157,14 @@ async def test_closing_cancels_a_running_job_which_stays_resumable(db: Database)
             started.set()
             await asyncio.sleep(30)
 
-    runner = JobRunner(db=db, steps=[Slow()])
+    queue = InProcessJobQueue(runner=JobRunner(db=db, steps=[Slow()]))
     job = await _job(db)
-    await runner.submit(job.id)
+    await queue.submit(job.id)
     await asyncio.wait_for(started.wait(), 5)
-    await runner.close()
+    await queue.close()
     stored, _ = await _reload(db, job.id)
     assert stored.status == "running"
     with pytest.raises(RuntimeError, match="closed"):
-        await runner.submit(job.id)
+        await queue.submit(job.id)
     async with db.session() as session:
         assert job.id in await job_queries.unfinished_job_ids(session)

@@ -84,7 +84,7 @@ async def test_upload_limit_is_per_user(
         ok = await client.post("/upload", headers=bob, files={"file": ("a.wav", wav)})
         assert ok.status_code == 202
         for champion in (await client.get("/champions", headers=alice)).json():
-            await app.state.services.runner.wait(
+            await app.state.services.jobs.wait(
                 (await client.get(f"/champions/{champion['id']}", headers=alice)).json()[
                     "latest_job"
                 ]["id"]
@@ -99,10 +99,10 @@ async def test_analyze_limit(
         auth = await sign_up(client)
         upload = await client.post("/upload", headers=auth, files={"file": ("a.wav", wav)})
         champion_id = upload.json()["champion_id"]
-        await app.state.services.runner.wait(upload.json()["job_id"])
+        await app.state.services.jobs.wait(upload.json()["job_id"])
         first = await client.post(f"/analyze/{champion_id}", headers=auth)
         assert first.status_code == 202
-        await app.state.services.runner.wait(first.json()["job_id"])
+        await app.state.services.jobs.wait(first.json()["job_id"])
         assert (await client.post(f"/analyze/{champion_id}", headers=auth)).status_code == 429
 
 

@@ -43,7 +43,7 @@ async def test_each_accepted_format_is_stored_and_its_job_runs(
     assert response.status_code == 202, response.text
     body = response.json()
     assert body["status"] == "queued"
-    await app.state.services.runner.wait(body["job_id"])
+    await app.state.services.jobs.wait(body["job_id"])
 
     champion = (await client.get(f"/champions/{body['champion_id']}", headers=auth)).json()
     assert champion["name"] == "Marie Dupont"

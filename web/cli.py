@@ -68,6 +68,47 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
+@app.command()
+def worker(
+    concurrency: int = typer.Option(1, min=1, help="Ingest jobs this process runs at once."),
+) -> None:
+    """Runs ingest jobs from the Redis queue (needs REDIS_URL; scale out by starting more)."""
+    settings = load_settings()
+    if not settings.redis_url:
+        console.print(
+            "[red]configuration error:[/red] the worker takes jobs from Redis: set REDIS_URL "
+            "(without it, `champion-clone serve` runs ingest jobs itself)"
+        )
+        raise typer.Exit(2)
+    _configure_logging()
+    asyncio.run(_run_worker(settings, concurrency))
+
+
+async def _run_worker(settings: Settings, concurrency: int) -> None:
+    from redis.asyncio import Redis
+
+    from ingest.progress import RedisProgressBus
+    from ingest.worker import build_worker
+    from web.services import Storage, log_provider_choices
+
+    storage = await Storage.open(settings)
+    redis = Redis.from_url(settings.redis_url)
+    progress = RedisProgressBus(redis=redis, prefix=f"{settings.redis_prefix}progress:")
+    worker = build_worker(
+        runner=storage.job_runner(progress),
+        redis_url=settings.redis_url,
+        prefix=settings.redis_prefix,
+        concurrency=concurrency,
+    )
+    log_provider_choices(settings)
+    console.print(f"worker taking ingest jobs from Redis (concurrency {concurrency})")
+    try:
+        await worker.start()  # returns on SIGINT/SIGTERM, which SAQ handles
+    finally:
+        await redis.aclose()
+        await storage.close()
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Applies migrations up to REVISION."""

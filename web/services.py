@@ -1,4 +1,4 @@
-"""The objects one app process holds: built from settings at start-up, closed at shutdown."""
+"""The objects one process holds: built from settings at start-up, closed at shutdown."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from ingest.progress import LocalProgressBus, ProgressBus, RedisProgressBus
+from ingest.queue import InProcessJobQueue, JobQueue, RedisJobQueue, saq_queue
 from ingest.runner import JobRunner
 from ingest.steps import FINAL_STATUS, default_steps
 from memory.db import Database
@@ -21,22 +23,16 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class Services:
-    """Everything a request handler may need, owned by the app's lifespan."""
+class Storage:
+    """SQL, vectors and media files: what both the app and the workers open."""
 
-    settings: Settings
     db: Database
     vectors: VectorStore
-    sessions: SessionStore
-    limiter: RateLimiter
     media: MediaStore
-    runner: JobRunner
-    tokens: TokenService
-    redis: Redis | None = None
 
     @classmethod
-    async def start(cls, settings: Settings) -> Services:
-        """Connects every component, applies migrations and resumes unfinished jobs."""
+    async def open(cls, settings: Settings) -> Storage:
+        """Connects the stores and brings the schema up to date."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(url=settings.resolved_database_url)
         await db.migrate()
@@ -44,38 +40,102 @@ class Services:
             url=settings.qdrant_url, path=settings.qdrant_path, api_key=settings.qdrant_api_key
         )
         await vectors.ensure_collection()
+        return cls(db=db, vectors=vectors, media=MediaStore(root=settings.media_dir))
+
+    def job_runner(self, progress: ProgressBus) -> JobRunner:
+        """The executor of ingest jobs over these stores."""
+        return JobRunner(
+            db=self.db,
+            steps=default_steps(),
+            resources={"media": self.media, "vectors": self.vectors},
+            final_status=FINAL_STATUS,
+            progress=progress,
+        )
+
+    async def close(self) -> None:
+        """Closes every connection."""
+        await self.vectors.close()
+        await self.db.close()
+
+
+def log_provider_choices(settings: Settings) -> None:
+    """Says once, at start-up, which provider serves each model-backed step."""
+    for step, provider in settings.provider_choices().items():
+        logger.info("provider for %s: %s", step, provider)
+
+
+@dataclass
+class Services:
+    """Everything a request handler may need, owned by the app's lifespan."""
+
+    settings: Settings
+    storage: Storage
+    sessions: SessionStore
+    limiter: RateLimiter
+    jobs: JobQueue
+    progress: ProgressBus
+    tokens: TokenService
+    redis: Redis | None = None
+
+    @property
+    def db(self) -> Database:
+        """The SQL database."""
+        return self.storage.db
+
+    @property
+    def vectors(self) -> VectorStore:
+        """The Qdrant pattern store."""
+        return self.storage.vectors
+
+    @property
+    def media(self) -> MediaStore:
+        """The uploaded recordings."""
+        return self.storage.media
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Services:
+        """Connects every component, applies migrations and resumes unfinished jobs."""
+        storage = await Storage.open(settings)
+        storage.media.clear_incoming()
         redis: Redis | None = None
         sessions: SessionStore
         limiter: RateLimiter
+        progress: ProgressBus
+        jobs: JobQueue
         if settings.redis_url:
+            prefix = settings.redis_prefix
             redis = Redis.from_url(settings.redis_url)
-            sessions = RedisSessionStore(redis=redis, prefix=f"{settings.redis_prefix}session:")
-            limiter = RedisRateLimiter(redis=redis, prefix=f"{settings.redis_prefix}rate:")
+            sessions = RedisSessionStore(redis=redis, prefix=f"{prefix}session:")
+            limiter = RedisRateLimiter(redis=redis, prefix=f"{prefix}rate:")
+            progress = RedisProgressBus(redis=redis, prefix=f"{prefix}progress:")
+            queue = saq_queue(settings.redis_url, prefix=prefix)
+            jobs = RedisJobQueue(queue=queue, db=storage.db)
         else:
             sessions = InProcessSessionStore()
             limiter = MemoryRateLimiter()
-        media = MediaStore(root=settings.media_dir)
-        media.clear_incoming()
-        runner = JobRunner(
-            db=db,
-            steps=default_steps(),
-            resources={"media": media, "vectors": vectors},
-            final_status=FINAL_STATUS,
-        )
+            progress = LocalProgressBus()
+            jobs = InProcessJobQueue(runner=storage.job_runner(progress))
         tokens = TokenService(
             secret=settings.effective_jwt_secret(), expires_minutes=settings.jwt_expires_minutes
         )
-        services = cls(settings, db, vectors, sessions, limiter, media, runner, tokens, redis)
-        for step, provider in settings.provider_choices().items():
-            logger.info("provider for %s: %s", step, provider)
-        resumed = await runner.resume_unfinished()
-        if resumed:
-            logger.info("resumed %d unfinished ingest jobs", resumed)
+        services = cls(settings, storage, sessions, limiter, jobs, progress, tokens, redis)
+        log_provider_choices(settings)
+        try:
+            resumed = await jobs.resume_unfinished()
+        except Exception as exc:  # a queue that is down must not stop the API from serving
+            logger.warning("could not resume unfinished jobs (%s)", type(exc).__name__)
+        else:
+            if resumed:
+                logger.info("resumed %d unfinished ingest jobs", resumed)
         return services
 
     async def close(self) -> None:
-        """Stops jobs (they resume at the next start) and closes every connection."""
-        await self.runner.close()
-        await self.vectors.close()
-        await self.sessions.close()
-        await self.db.close()
+        """Stops jobs (they resume at the next start) and closes every connection.
+
+        Each component closes on its own, so one that is down does not keep the others open.
+        """
+        for close in (self.jobs.close, self.sessions.close, self.storage.close):
+            try:
+                await close()
+            except Exception as exc:
+                logger.warning("a component failed to close cleanly (%s)", type(exc).__name__)

@@ -101,7 +101,7 @@ async def upload(
         received.path.unlink(missing_ok=True)
         services.media.delete_champion(champion_id)
         raise
-    await services.runner.submit(job.id)
+    await services.jobs.submit(job.id)
     return UploadAccepted(champion_id=champion.id, job_id=job.id, status="queued")
 
 
@@ -121,7 +121,7 @@ async def analyze(
             status.HTTP_409_CONFLICT, "this champion is already being analysed; wait for it to end"
         )
     job = await job_queries.create_job(session, champion_id=champion.id, kind="analyze")
-    await services.runner.submit(job.id)
+    await services.jobs.submit(job.id)
     return UploadAccepted(champion_id=champion.id, job_id=job.id, status="queued")
 
 
@@ -153,7 +153,7 @@ async def delete_champion(
     champion = await owned_champion_or_404(session, user_id=user.id, champion_id=champion_id)
     job = await job_queries.active_job(session, champion_id=champion.id)
     if job is not None:
-        await services.runner.cancel(job.id)
+        await services.jobs.cancel(job.id)
     await services.vectors.delete_champion(champion_id=champion.id)
     await champion_queries.delete_champion(session, champion=champion)
     services.media.delete_champion(champion.id)

@@ -31,7 +31,7 @@ async def health(services: ServicesDep, response: Response) -> HealthPublic:
         _check(services.db.backend, services.db.ping),
         _check(services.vectors.backend, services.vectors.ping),
         _check(services.sessions.backend, services.sessions.ping),
-        _check(services.runner.backend, services.runner.ping),
+        _check(services.jobs.backend, services.jobs.ping),
     )
     components = dict(zip(names, checks, strict=True))
     healthy = all(c.status == "ok" for c in components.values())

@@ -1,0 +1,135 @@
+"""The Redis-backed queue with a separate `champion-clone worker` process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis import Redis
+from typer.testing import CliRunner
+
+from memory.settings import Settings
+from tests.conftest import running_app, sign_up
+from web.cli import app as cli
+
+
+@pytest.fixture
+def redis_keys_cleaned(redis_url: str, redis_prefix: str) -> Iterator[None]:
+    yield
+    client = Redis.from_url(redis_url)
+    keys = [k for k in client.scan_iter(match=f"*{redis_prefix}*")]
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def _start_worker(settings: Settings, data_dir: Path) -> subprocess.Popen[str]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "ENVIRONMENT": "test",
+        "JWT_SECRET": settings.jwt_secret,
+        "DATABASE_URL": settings.resolved_database_url,
+        "REDIS_URL": settings.redis_url,
+        "REDIS_PREFIX": settings.redis_prefix,
+        "DATA_DIR": str(data_dir),
+        "MEDIA_DIR": str(settings.media_dir),
+    }
+    executable = Path(sys.executable).with_name("champion-clone")
+    return subprocess.Popen(
+        [str(executable), "worker"],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def _job_of(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    champion_id: str,
+    until: Callable[[dict[str, Any]], bool],
+) -> dict[str, Any]:
+    for _ in range(150):
+        detail = (await client.get(f"/champions/{champion_id}", headers=auth)).json()
+        if until(detail):
+            return dict(detail)
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"job did not finish: {detail}")
+
+
+async def test_a_worker_process_runs_jobs_from_redis(
+    make_settings: Callable[..., Settings],
+    redis_url: str,
+    redis_prefix: str,
+    redis_keys_cleaned: None,
+    media_files: dict[str, Path],
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        redis_url=redis_url, redis_prefix=redis_prefix, media_dir=tmp_path / "shared-media"
+    )
+    async with running_app(settings) as (app, client):
+        health = (await client.get("/health")).json()
+        assert health["components"]["job_queue"] == {
+            "status": "ok",
+            "backend": "redis",
+            "detail": None,
+        }
+        auth = await sign_up(client)
+        wav = media_files["wav"].read_bytes()
+        upload = await client.post("/upload", headers=auth, files={"file": ("a.wav", wav)})
+        assert upload.status_code == 202
+        champion_id = upload.json()["champion_id"]
+        await asyncio.sleep(1.0)
+        # No worker yet: the job waits in Redis, recorded as queued.
+        waiting = (await client.get(f"/champions/{champion_id}", headers=auth)).json()
+        assert waiting["latest_job"]["status"] == "queued"
+
+        worker = _start_worker(settings, tmp_path / "worker-data")
+        try:
+            done = await _job_of(
+                client,
+                auth,
+                champion_id,
+                lambda d: d["latest_job"]["status"] in ("completed", "failed"),
+            )
+            assert done["latest_job"]["status"] == "completed"
+            assert done["status"] == "uploaded"
+
+            # Progress from the worker process reaches this app through Redis.
+            events: list[dict[str, Any]] = []
+
+            async def listen() -> None:
+                async for event in app.state.services.progress.listen(champion_id):
+                    events.append(event)
+                    if event["status"] == "completed":
+                        return
+
+            listener = asyncio.create_task(listen())
+            await asyncio.sleep(0.3)
+            analyze = await client.post(f"/analyze/{champion_id}", headers=auth)
+            assert analyze.status_code == 202
+            await asyncio.wait_for(listener, 30)
+            assert {e["job_id"] for e in events} == {analyze.json()["job_id"]}
+            assert [e.get("step") for e in events if e["status"] == "running"][0] == "verify"
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            output = worker.communicate(timeout=30)[0]
+        assert worker.returncode == 0, output
+        assert "worker taking ingest jobs from Redis" in output
+
+
+def test_the_worker_needs_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    result = CliRunner().invoke(cli, ["worker"])
+    assert result.exit_code == 2
+    assert "set REDIS_URL" in result.output
