@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from saq import Worker
+from saq.types import PartialTimersDict
 
 from ingest.queue import RUN_JOB_TASK, run_ingest_job, saq_queue
 from ingest.runner import JobRunner
@@ -30,6 +31,7 @@ def build_worker(*, runner: JobRunner, redis_url: str, prefix: str, concurrency:
         functions=[(RUN_JOB_TASK, run_ingest_job)],
         concurrency=concurrency,
         startup=startup,
-        timers={"sweep": SWEEP_SECONDS},
+        # SAQ types every timer as required; these are its defaults but for a quicker sweep.
+        timers=PartialTimersDict(schedule=1, worker_info=10, sweep=SWEEP_SECONDS, abort=1),
         shutdown_grace_period_s=5,
     )

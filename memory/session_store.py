@@ -95,7 +95,7 @@ class RedisSessionStore:
         await self.redis.delete(self.prefix + key)
 
     async def ping(self) -> None:
-        await self.redis.ping()
+        await self.redis.ping()  # type: ignore[misc]  # redis-py types ping for sync and async
 
     async def close(self) -> None:
         await self.redis.aclose()

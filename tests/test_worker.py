@@ -120,7 +120,7 @@ async def test_a_worker_process_runs_jobs_from_redis(
             assert analyze.status_code == 202
             await asyncio.wait_for(listener, 30)
             assert {e["job_id"] for e in events} == {analyze.json()["job_id"]}
-            assert [e.get("step") for e in events if e["status"] == "running"][0] == "verify"
+            assert next(e.get("step") for e in events if e["status"] == "running") == "verify"
         finally:
             worker.send_signal(signal.SIGTERM)
             output = worker.communicate(timeout=30)[0]
