@@ -1,0 +1,28 @@
+# Champion Clone: one image for the API (`serve`) and the ingest workers (`worker`).
+FROM python:3.11-slim AS runtime
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+# Every dependency ships as a wheel (PyAV, pocketsphinx and espeak-ng included): no compiler,
+# no ffmpeg binary, no model downloads.
+COPY pyproject.toml README.md ./
+COPY memory ./memory
+COPY ingest ./ingest
+COPY pipelines ./pipelines
+COPY agents ./agents
+COPY web ./web
+RUN pip install . \
+    && useradd --create-home --uid 10001 champion \
+    && mkdir -p /data && chown champion /data
+
+USER champion
+ENV DATA_DIR=/data HOST=0.0.0.0 PORT=8000
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=5 \
+    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status != 200)"
+CMD ["champion-clone", "serve"]
