@@ -47,11 +47,15 @@ class MediaInfo:
     video_streams: int
 
 
+def printable_text(text: str) -> str:
+    """``text`` without control characters (NUL included), its white space folded to spaces."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 def safe_display_name(filename: str) -> str:
     """The file's base name, for display only: no folders, no control characters."""
     base = PureWindowsPath(PurePosixPath(filename).name).name
-    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
-    return cleaned[:255] or "upload"
+    return printable_text(base)[:255] or "upload"
 
 
 def check_extension(filename: str) -> str:

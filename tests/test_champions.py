@@ -140,16 +140,21 @@ async def test_analyze_fails_the_job_with_a_reason_when_the_file_is_gone(
     assert detail["latest_job"]["error"] == detail["error"]
 
 
+def _champion_routes(champion_id: str) -> list[tuple[str, str]]:
+    """Every route that takes a champion id."""
+    return [
+        ("GET", f"/champions/{champion_id}"),
+        ("DELETE", f"/champions/{champion_id}"),
+        ("POST", f"/analyze/{champion_id}"),
+        ("GET", f"/scenarios/{champion_id}"),
+    ]
+
+
 @pytest.mark.parametrize("unknown", [str(uuid.uuid4()), "not-a-uuid", "1"])
 async def test_unknown_ids_are_404(
     client: httpx.AsyncClient, auth: dict[str, str], unknown: str
 ) -> None:
-    for method, path in (
-        ("GET", f"/champions/{unknown}"),
-        ("DELETE", f"/champions/{unknown}"),
-        ("POST", f"/analyze/{unknown}"),
-        ("GET", f"/scenarios/{unknown}"),
-    ):
+    for method, path in _champion_routes(unknown):
         response = await client.request(method, path, headers=auth)
         assert response.status_code == 404, (method, path)
         assert response.json()["detail"] == "champion not found"
@@ -165,12 +170,7 @@ async def test_another_users_champion_is_404_and_untouched(
     await _add_learned_rows(app, champion_id)
 
     assert (await client.get("/champions", headers=intruder)).json() == []
-    for method, path in (
-        ("GET", f"/champions/{champion_id}"),
-        ("DELETE", f"/champions/{champion_id}"),
-        ("POST", f"/analyze/{champion_id}"),
-        ("GET", f"/scenarios/{champion_id}"),
-    ):
+    for method, path in _champion_routes(champion_id):
         response = await client.request(method, path, headers=intruder)
         assert response.status_code == 404, (method, path)
         assert "Marie" not in response.text

@@ -59,6 +59,20 @@ async def test_each_accepted_format_is_stored_and_its_job_runs(
     assert files[0].read_bytes() == media_files[fmt].read_bytes()
 
 
+async def test_control_characters_never_reach_the_database(
+    app_client: AppClient, auth: dict[str, str], media_files: dict[str, Path]
+) -> None:
+    _app, client = app_client
+    response = await _upload(
+        client, auth, media_files["wav"], filename="a\x00b\tc.wav", name="Ma\x00rie\x07 D\nupont"
+    )
+    assert response.status_code == 202, response.text
+    champion_id = response.json()["champion_id"]
+    champion = (await client.get(f"/champions/{champion_id}", headers=auth)).json()
+    assert champion["name"] == "Ma rie D upont"
+    assert "\x00" not in champion["source_filename"]
+
+
 async def test_the_client_file_name_never_becomes_a_path(
     app_client: AppClient, auth: dict[str, str], media_files: dict[str, Path]
 ) -> None:

@@ -18,6 +18,7 @@ from ingest.validate import (
     UploadRejected,
     UploadValidator,
     check_extension,
+    printable_text,
     safe_display_name,
 )
 from memory.files import MediaStore
@@ -78,7 +79,7 @@ async def receive_upload(request: Request, *, media: MediaStore, max_bytes: int)
         raise
 
     display_name = safe_display_name(form.filename)
-    name = " ".join(form.fields.get("name", "").split())
+    name = printable_text(form.fields.get("name", ""))
     if len(name) > MAX_NAME_LENGTH:
         validator.discard()
         raise UploadRejected(422, f"name must be at most {MAX_NAME_LENGTH} characters")
