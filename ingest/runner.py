@@ -81,6 +81,7 @@ class JobRunner:
             await job_queries.set_champion_status(
                 session, champion_id=champion_id, status="processing"
             )
+            await session.commit()
         total = max(len(self.steps), 1)
         for index, step in enumerate(self.steps):
             if step.name in done:
@@ -108,6 +109,7 @@ class JobRunner:
             done.append(step.name)
             async with self.db.session() as session:
                 await job_queries.update_job(session, job_id=job_id, completed_steps=list(done))
+                await session.commit()
         async with self.db.session() as session:
             await job_queries.update_job(
                 session, job_id=job_id, status="completed", step=None, progress=100.0
@@ -115,6 +117,7 @@ class JobRunner:
             await job_queries.set_champion_status(
                 session, champion_id=champion_id, status=self.final_status
             )
+            await session.commit()
         await self.progress.publish(
             champion_id, {"job_id": job_id, "status": "completed", "progress": 100.0}
         )
@@ -122,6 +125,7 @@ class JobRunner:
     async def _record(self, job_id: str, champion_id: str, *, step: str, progress: float) -> None:
         async with self.db.session() as session:
             await job_queries.update_job(session, job_id=job_id, step=step, progress=progress)
+            await session.commit()
         await self.progress.publish(
             champion_id, {"job_id": job_id, "status": "running", "step": step, "progress": progress}
         )
@@ -132,6 +136,7 @@ class JobRunner:
             await job_queries.set_champion_status(
                 session, champion_id=champion_id, status="failed", error=reason
             )
+            await session.commit()
         await self.progress.publish(
             champion_id, {"job_id": job_id, "status": "failed", "step": step, "error": reason}
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from memory.settings import Settings
-from tests.conftest import running_app
+from tests.conftest import closed_port, running_app
 
 
 async def test_health_reports_each_component(client: httpx.AsyncClient) -> None:
@@ -47,10 +47,7 @@ async def test_health_uses_redis_when_configured(
 
 
 async def test_health_is_503_when_redis_is_down(make_settings: Callable[..., Settings]) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
-    settings = make_settings(redis_url=f"redis://127.0.0.1:{closed_port}/0")
+    settings = make_settings(redis_url=f"redis://127.0.0.1:{closed_port()}/0")
     async with running_app(settings) as (_app, client):
         response = await client.get("/health")
         assert response.status_code == 503

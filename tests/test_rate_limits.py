@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from memory.settings import RateLimit, Settings, SettingsError
-from tests.conftest import PASSWORD, running_app, sign_up
+from tests.conftest import PASSWORD, closed_port, running_app, sign_up
 
 
 async def _login(client: httpx.AsyncClient, email: str = "x@example.com") -> httpx.Response:
@@ -125,3 +125,13 @@ def test_rate_limit_parsing(text: str, limit: int, window: int) -> None:
 def test_bad_rate_limits_are_refused(text: str) -> None:
     with pytest.raises(SettingsError):
         RateLimit.parse(text)
+
+
+async def test_limits_still_hold_per_process_while_redis_is_down(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(
+        rate_limit_login="2/minute", redis_url=f"redis://127.0.0.1:{closed_port()}/0"
+    )
+    async with running_app(settings) as (_app, client):
+        assert [(await _login(client)).status_code for _ in range(3)] == [401, 401, 429]

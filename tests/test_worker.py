@@ -17,7 +17,7 @@ from redis import Redis
 from typer.testing import CliRunner
 
 from memory.settings import Settings
-from tests.conftest import running_app, sign_up
+from tests.conftest import closed_port, running_app, sign_up
 from web.cli import app as cli
 
 
@@ -133,3 +133,19 @@ def test_the_worker_needs_redis(monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(cli, ["worker"])
     assert result.exit_code == 2
     assert "set REDIS_URL" in result.output
+
+
+async def test_an_upload_while_redis_is_down_is_kept_and_queued(
+    make_settings: Callable[..., Settings], media_files: dict[str, Path]
+) -> None:
+    settings = make_settings(redis_url=f"redis://127.0.0.1:{closed_port()}/0")
+    async with running_app(settings) as (_app, client):
+        auth = await sign_up(client)
+        wav = media_files["wav"].read_bytes()
+        response = await client.post("/upload", headers=auth, files={"file": ("a.wav", wav)})
+        assert response.status_code == 202
+        detail = (
+            await client.get(f"/champions/{response.json()['champion_id']}", headers=auth)
+        ).json()
+        assert detail["latest_job"]["status"] == "queued"
+        assert detail["status"] == "queued"

@@ -88,6 +88,7 @@ async def _run_worker(settings: Settings, concurrency: int) -> None:
     from redis.asyncio import Redis
 
     from ingest.progress import RedisProgressBus
+    from ingest.queue import RedisJobQueue, saq_queue
     from ingest.worker import build_worker
     from web.services import Storage, log_provider_choices
 
@@ -101,7 +102,15 @@ async def _run_worker(settings: Settings, concurrency: int) -> None:
         concurrency=concurrency,
     )
     log_provider_choices(settings)
-    console.print(f"worker taking ingest jobs from Redis (concurrency {concurrency})")
+    queue = RedisJobQueue(
+        queue=saq_queue(settings.redis_url, prefix=settings.redis_prefix), db=storage.db
+    )
+    resumed = await queue.resume_unfinished()
+    await queue.close()
+    console.print(
+        f"worker taking ingest jobs from Redis (concurrency {concurrency}; "
+        f"{resumed} unfinished jobs re-queued)"
+    )
     try:
         await worker.start()  # returns on SIGINT/SIGTERM, which SAQ handles
     finally:

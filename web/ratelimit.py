@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from memory.settings import RateLimit
+
+logger = logging.getLogger(__name__)
 
 
 class RateLimiter(Protocol):
@@ -51,6 +55,9 @@ class MemoryRateLimiter:
 class RedisRateLimiter:
     """Counters in Redis, shared by every app process.
 
+    While Redis cannot be reached the limits are still enforced, per process, so an outage
+    neither opens the door to password guessing nor takes the API down.
+
     Args:
         redis: a connected client.
         prefix: key prefix.
@@ -61,8 +68,18 @@ class RedisRateLimiter:
     def __init__(self, *, redis: Redis, prefix: str = "cc:rate:") -> None:
         self.redis = redis
         self.prefix = prefix
+        self._fallback = MemoryRateLimiter()
 
     async def hit(self, key: str, limit: RateLimit) -> int | None:
+        try:
+            return await self._hit_redis(key, limit)
+        except (RedisError, OSError) as exc:
+            logger.warning(
+                "rate limits counted in process: Redis unavailable (%s)", type(exc).__name__
+            )
+            return await self._fallback.hit(key, limit)
+
+    async def _hit_redis(self, key: str, limit: RateLimit) -> int | None:
         redis_key = f"{self.prefix}{key}"
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(redis_key)

@@ -59,16 +59,14 @@ async def create_job(session: AsyncSession, *, champion_id: str, kind: str) -> I
 
 
 async def update_job(session: AsyncSession, *, job_id: str, **values: Any) -> None:
-    """Writes new values onto a job row and commits."""
+    """Writes new values onto a job row (the caller commits)."""
     await session.execute(update(IngestJob).where(IngestJob.id == job_id).values(**values))
-    await session.commit()
 
 
 async def set_champion_status(
     session: AsyncSession, *, champion_id: str, status: str, error: str | None = None
 ) -> None:
-    """Writes a champion's status (and failure reason) and commits."""
+    """Writes a champion's status and failure reason (the caller commits)."""
     await session.execute(
         update(Champion).where(Champion.id == champion_id).values(status=status, error=error)
     )
-    await session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
@@ -19,9 +20,11 @@ from memory.schemas import (
     UploadAccepted,
 )
 from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_user
+from web.services import Services
 from web.uploads import receive_upload
 
 router = APIRouter(tags=["champions"])
+logger = logging.getLogger(__name__)
 
 
 async def owned_champion_or_404(
@@ -36,6 +39,15 @@ async def owned_champion_or_404(
     if champion is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "champion not found")
     return champion
+
+
+async def _submit(services: Services, job_id: str) -> None:
+    """Hands a recorded job to the queue; if the queue is down the job stays recorded as
+    queued and is picked up when a worker (or, embedded, the app) next starts."""
+    try:
+        await services.jobs.submit(job_id)
+    except Exception as exc:
+        logger.warning("job queue unavailable, job left queued (%s)", type(exc).__name__)
 
 
 def _is_uuid(value: str) -> bool:
@@ -101,7 +113,7 @@ async def upload(
         received.path.unlink(missing_ok=True)
         services.media.delete_champion(champion_id)
         raise
-    await services.jobs.submit(job.id)
+    await _submit(services, job.id)
     return UploadAccepted(champion_id=champion.id, job_id=job.id, status="queued")
 
 
@@ -121,7 +133,7 @@ async def analyze(
             status.HTTP_409_CONFLICT, "this champion is already being analysed; wait for it to end"
         )
     job = await job_queries.create_job(session, champion_id=champion.id, kind="analyze")
-    await services.jobs.submit(job.id)
+    await _submit(services, job.id)
     return UploadAccepted(champion_id=champion.id, job_id=job.id, status="queued")
 
 
@@ -135,10 +147,12 @@ async def list_champions(user: CurrentUser, session: SessionDep) -> list[Champio
 @router.get("/champions/{champion_id}", response_model=ChampionPublic)
 async def get_champion(champion_id: str, user: CurrentUser, session: SessionDep) -> ChampionPublic:
     """A champion with its metrics, patterns, voice profile and latest job."""
+    # The job is read before the champion: a job's end and the champion's new status
+    # commit together, so a finished job is never shown beside a stale champion status.
+    job = await job_queries.latest_job(session, champion_id=champion_id)
     champion = await owned_champion_or_404(
         session, user_id=user.id, champion_id=champion_id, with_patterns=True
     )
-    job = await job_queries.latest_job(session, champion_id=champion.id)
     public = ChampionPublic.model_validate(champion)
     public.scenario_count = await champion_queries.count_scenarios(session, champion_id=champion.id)
     public.latest_job = JobPublic.model_validate(job) if job else None
