@@ -134,9 +134,12 @@ class RedisJobQueue:
 
     backend = "redis"
 
-    def __init__(self, *, queue: Queue, db: Database) -> None:
+    def __init__(
+        self, *, queue: Queue, db: Database, heartbeat_seconds: int = JOB_HEARTBEAT_SECONDS
+    ) -> None:
         self.queue = queue
         self.db = db
+        self.heartbeat_seconds = heartbeat_seconds
 
     async def submit(self, job_id: str) -> None:
         await self.queue.enqueue(
@@ -144,7 +147,7 @@ class RedisJobQueue:
             key=job_id,
             job_id=job_id,
             timeout=JOB_TIMEOUT_SECONDS,
-            heartbeat=JOB_HEARTBEAT_SECONDS,
+            heartbeat=self.heartbeat_seconds,
             retries=JOB_RETRIES,
             retry_delay=5.0,
             retry_backoff=True,
@@ -183,7 +186,7 @@ async def run_ingest_job(ctx: dict[str, Any], *, job_id: str) -> None:
 
     async def heartbeat() -> None:
         while True:
-            await asyncio.sleep(JOB_HEARTBEAT_SECONDS / 3)
+            await asyncio.sleep(max(saq_job.heartbeat or JOB_HEARTBEAT_SECONDS, 1) / 3)
             await saq_job.update()
 
     beating = asyncio.create_task(heartbeat())

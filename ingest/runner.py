@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ingest.progress import LocalProgressBus, ProgressBus
 from memory.db import Database
+from memory.provider_errors import ProviderError
 from memory.queries import jobs as job_queries
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class JobRunner:
         resources: shared objects handed to every step (stores, providers).
         final_status: the champion status once every step is done.
         progress: where progress events go.
+        step_timeout_seconds: how long one step may run before the job fails.
     """
 
     db: Database
@@ -67,6 +69,7 @@ class JobRunner:
     resources: dict[str, Any] = field(default_factory=dict)
     final_status: str = "ready"
     progress: ProgressBus = field(default_factory=LocalProgressBus)
+    step_timeout_seconds: float = 30 * 60
 
     async def run_job(self, job_id: str) -> None:
         """Runs the job's remaining steps in order, recording each one."""
@@ -95,9 +98,20 @@ class JobRunner:
             await report(0.0)
             ctx = StepContext(job_id, champion_id, self.db, self.resources, report)
             try:
-                await step.run(ctx)
+                await asyncio.wait_for(step.run(ctx), self.step_timeout_seconds)
             except StepFailed as exc:
                 await self._fail(job_id, champion_id, step.name, exc.reason)
+                return
+            except TimeoutError:
+                minutes = self.step_timeout_seconds / 60
+                reason = f"the {step.name} step took longer than {minutes:g} minutes"
+                await self._fail(job_id, champion_id, step.name, reason)
+                return
+            except ProviderError as exc:
+                reason = f"{exc.provider} failed during the {step.name} step ({exc.message}); " + (
+                    "try again later" if exc.retryable else "check its API key and settings"
+                )
+                await self._fail(job_id, champion_id, step.name, reason)
                 return
             except asyncio.CancelledError:
                 raise

@@ -6,6 +6,7 @@ Every model-backed step has a production provider and an offline one behind the 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -27,6 +28,7 @@ PATTERN_CATEGORIES: tuple[str, ...] = (
     "closing",
 )
 DIFFICULTIES = ("easy", "medium", "hard")
+ProgressCallback = Callable[[float], Awaitable[None]]
 
 
 @dataclass
@@ -145,8 +147,13 @@ class Transcriber(Protocol):
 
     name: str
 
-    async def transcribe(self, audio: ExtractedAudio) -> TranscriptResult:
-        """Transcribes every channel; speakers come from diarization, channels, or one."""
+    async def transcribe(
+        self, audio: ExtractedAudio, *, on_progress: ProgressCallback | None = None
+    ) -> TranscriptResult:
+        """Transcribes every channel; speakers come from diarization, channels, or one.
+
+        ``on_progress`` (when given) receives the fraction done, 0..1, as work proceeds.
+        """
         ...
 
 

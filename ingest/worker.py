@@ -13,7 +13,14 @@ from ingest.runner import JobRunner
 SWEEP_SECONDS = 15
 
 
-def build_worker(*, runner: JobRunner, redis_url: str, prefix: str, concurrency: int = 1) -> Worker:
+def build_worker(
+    *,
+    runner: JobRunner,
+    redis_url: str,
+    prefix: str,
+    concurrency: int = 1,
+    sweep_seconds: int = SWEEP_SECONDS,
+) -> Worker:
     """A SAQ worker that runs jobs with ``runner``.
 
     Args:
@@ -21,6 +28,7 @@ def build_worker(*, runner: JobRunner, redis_url: str, prefix: str, concurrency:
         redis_url: the deployment's Redis.
         prefix: the deployment's Redis key prefix (names the queue).
         concurrency: jobs this process runs at once.
+        sweep_seconds: how often to look for jobs whose worker stopped heartbeating.
     """
 
     async def startup(ctx: dict[str, Any]) -> None:
@@ -32,6 +40,6 @@ def build_worker(*, runner: JobRunner, redis_url: str, prefix: str, concurrency:
         concurrency=concurrency,
         startup=startup,
         # SAQ types every timer as required; these are its defaults but for a quicker sweep.
-        timers=PartialTimersDict(schedule=1, worker_info=10, sweep=SWEEP_SECONDS, abort=1),
+        timers=PartialTimersDict(schedule=1, worker_info=10, sweep=sweep_seconds, abort=1),
         shutdown_grace_period_s=5,
     )

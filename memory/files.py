@@ -40,6 +40,11 @@ class MediaStore:
         """The path of one of a champion's stored files."""
         return self.champion_dir(champion_id) / Path(name).name
 
+    def discard(self, incoming: Path, *, champion_id: str) -> None:
+        """Removes an upload that could not be stored, wherever it had got to."""
+        incoming.unlink(missing_ok=True)
+        self.delete_champion(champion_id)
+
     def delete_champion(self, champion_id: str) -> None:
         """Removes every file of a champion."""
         shutil.rmtree(self.champion_dir(champion_id), ignore_errors=True)

@@ -141,6 +141,34 @@ class ScenarioPublic(ORMModel):
     created_at: datetime
 
 
+class WordPublic(BaseModel):
+    """A recognised word and its timing in seconds."""
+
+    word: str
+    start: float
+    end: float
+
+
+class SegmentPublic(BaseModel):
+    """A stretch of speech by one speaker."""
+
+    start: float
+    end: float
+    speaker: str
+    text: str
+    words: list[WordPublic] = []
+
+
+class TranscriptPublic(BaseModel):
+    """A champion's transcript."""
+
+    champion_id: str
+    provider: str
+    language: str | None
+    champion_speaker: str | None
+    segments: list[SegmentPublic]
+
+
 class ComponentHealth(BaseModel):
     """One component's state in `GET /health`."""
 

@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     qdrant_api_key: str = ""
     redis_url: str = ""
     redis_prefix: str = "cc:"
+    job_heartbeat_seconds: int = Field(default=30, ge=1)
 
     jwt_secret: str = ""
     jwt_expires_minutes: int = Field(default=60 * 12, ge=1)
@@ -163,6 +164,7 @@ class Settings(BaseSettings):
     def provider_choices(self) -> dict[str, str]:
         """Which provider serves each model-backed step, from the keys that are set."""
         if self.stt_provider == "auto":
+            # A faster-whisper model already on disk may also be picked (see /health).
             stt = "deepgram" if self.deepgram_api_key else "offline"
         else:
             stt = self.stt_provider

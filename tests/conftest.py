@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from ingest.steps import VerifyMediaStep
 from memory.settings import Settings
 from web.app import create_app
 
@@ -131,9 +132,15 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
 
 
 @asynccontextmanager
-async def running_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """Starts an app's lifespan and yields it with a client."""
-    app = create_app(settings)
+async def running_app(
+    settings: Settings, *, full_ingest: bool = False
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """Starts an app's lifespan and yields it with a client.
+
+    Unless ``full_ingest``, a job only verifies the stored file: tests of the API use short
+    tones, which the real pipeline would (rightly) fail for having no speech.
+    """
+    app = create_app(settings, ingest_steps=None if full_ingest else [VerifyMediaStep()])
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -200,3 +207,46 @@ def stored_files(settings_or_app: Any) -> list[Path]:
     settings = getattr(getattr(settings_or_app, "state", None), "settings", settings_or_app)
     root = settings.media_dir
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+@pytest.fixture(scope="session")
+def sales_call() -> Any:
+    """The scripted two-speaker sales call, rendered once with the offline TTS."""
+    from tests.dialogue import render_call
+
+    return render_call()
+
+
+@pytest.fixture(scope="session")
+def short_call() -> Any:
+    """The call's first twelve turns (about 75 s, one objection): quicker to ingest."""
+    from tests.dialogue import SALES_CALL, render_call
+
+    return render_call(SALES_CALL[:12])
+
+
+@pytest.fixture(scope="session")
+def call_files(
+    tmp_path_factory: pytest.TempPathFactory, sales_call: Any, short_call: Any
+) -> dict[str, Path]:
+    """Recordings of the generated calls in each container the app accepts."""
+    from tests.dialogue import (
+        SALES_CALL,
+        render_call,
+        write_mono_wav,
+        write_stereo_wav,
+        write_video,
+        write_video_without_audio,
+    )
+
+    folder = tmp_path_factory.mktemp("calls")
+    opening = render_call(SALES_CALL[:4])
+    return {
+        "mp4": write_video(sales_call, folder / "full-call.mp4"),
+        "short_stereo": write_stereo_wav(short_call, folder / "short-stereo.wav"),
+        "short_mono": write_mono_wav(short_call, folder / "short-mono.wav"),
+        "opening_mov": write_video(opening, folder / "opening.mov"),
+        "opening_avi": write_video(opening, folder / "opening.avi"),
+        "opening_mp4": write_video(opening, folder / "opening.mp4"),
+        "silent_video": write_video_without_audio(folder / "no-audio.mp4", 3.0),
+    }

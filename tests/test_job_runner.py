@@ -77,18 +77,12 @@ async def test_steps_run_in_order_and_progress_is_published(db: Database) -> Non
     bus = LocalProgressBus()
     runner = JobRunner(db=db, steps=steps, final_status="ready", progress=bus)
     job = await _job(db)
-    seen: list[ProgressEvent] = []
-
-    async def listen() -> None:
-        async for event in bus.listen(job.champion_id):
-            seen.append(event)
-            if event["status"] == "completed":
-                return
-
-    listener = asyncio.create_task(listen())
-    await asyncio.sleep(0)
+    subscription = await bus.subscribe(job.champion_id)
     await runner.run_job(job.id)
-    await asyncio.wait_for(listener, 5)
+    seen: list[ProgressEvent] = []
+    while (event := await subscription.get(wait_seconds=0.1)) is not None:
+        seen.append(event)
+    await subscription.close()
     stored, champion = await _reload(db, job.id)
     assert stored.status == "completed"
     assert stored.completed_steps == ["extract", "transcribe"]

@@ -52,7 +52,7 @@ async def test_each_accepted_format_is_stored_and_its_job_runs(
     assert champion["duration_seconds"] == pytest.approx(2.0, abs=0.1)
     assert champion["latest_job"]["status"] == "completed"
     assert champion["latest_job"]["completed_steps"] == ["verify"]
-    assert champion["status"] == "uploaded"
+    assert champion["status"] == "ready"
     files = stored_files(app)
     assert [f.name for f in files] == [f"source.{fmt}"]
     assert files[0].parent.name == body["champion_id"]

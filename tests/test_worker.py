@@ -14,8 +14,10 @@ from typing import Any
 import httpx
 import pytest
 from redis import Redis
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from memory.models import Pattern, Transcript
 from memory.settings import Settings
 from tests.conftest import closed_port, running_app, sign_up
 from web.cli import app as cli
@@ -41,12 +43,14 @@ def _start_worker(settings: Settings, data_dir: Path) -> subprocess.Popen[str]:
         "REDIS_PREFIX": settings.redis_prefix,
         "DATA_DIR": str(data_dir),
         "MEDIA_DIR": str(settings.media_dir),
+        "JOB_HEARTBEAT_SECONDS": str(settings.job_heartbeat_seconds),
     }
     executable = Path(sys.executable).with_name("champion-clone")
     return subprocess.Popen(
         [str(executable), "worker"],
         env=env,
         text=True,
+        start_new_session=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -58,7 +62,7 @@ async def _job_of(
     champion_id: str,
     until: Callable[[dict[str, Any]], bool],
 ) -> dict[str, Any]:
-    for _ in range(150):
+    for _ in range(600):
         detail = (await client.get(f"/champions/{champion_id}", headers=auth)).json()
         if until(detail):
             return dict(detail)
@@ -66,12 +70,13 @@ async def _job_of(
     raise AssertionError(f"job did not finish: {detail}")
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_worker_process_runs_jobs_from_redis(
     make_settings: Callable[..., Settings],
     redis_url: str,
     redis_prefix: str,
     redis_keys_cleaned: None,
-    media_files: dict[str, Path],
+    call_files: dict[str, Path],
     tmp_path: Path,
 ) -> None:
     settings = make_settings(
@@ -85,7 +90,7 @@ async def test_a_worker_process_runs_jobs_from_redis(
             "detail": None,
         }
         auth = await sign_up(client)
-        wav = media_files["wav"].read_bytes()
+        wav = call_files["short_stereo"].read_bytes()
         upload = await client.post("/upload", headers=auth, files={"file": ("a.wav", wav)})
         assert upload.status_code == 202
         champion_id = upload.json()["champion_id"]
@@ -102,23 +107,20 @@ async def test_a_worker_process_runs_jobs_from_redis(
                 champion_id,
                 lambda d: d["latest_job"]["status"] in ("completed", "failed"),
             )
-            assert done["latest_job"]["status"] == "completed"
-            assert done["status"] == "uploaded"
+            assert done["latest_job"]["status"] == "completed", done["error"]
+            assert done["status"] == "ready"
+            assert done["patterns"]
 
             # Progress from the worker process reaches this app through Redis.
-            events: list[dict[str, Any]] = []
-
-            async def listen() -> None:
-                async for event in app.state.services.progress.listen(champion_id):
-                    events.append(event)
-                    if event["status"] == "completed":
-                        return
-
-            listener = asyncio.create_task(listen())
-            await asyncio.sleep(0.3)
+            subscription = await app.state.services.progress.subscribe(champion_id)
             analyze = await client.post(f"/analyze/{champion_id}", headers=auth)
             assert analyze.status_code == 202
-            await asyncio.wait_for(listener, 30)
+            events: list[dict[str, Any]] = []
+            while not events or events[-1]["status"] == "running":
+                event = await subscription.get(wait_seconds=60)
+                assert event is not None, "no progress event arrived from the worker"
+                events.append(event)
+            await subscription.close()
             assert {e["job_id"] for e in events} == {analyze.json()["job_id"]}
             assert next(e.get("step") for e in events if e["status"] == "running") == "verify"
         finally:
@@ -149,3 +151,80 @@ async def test_an_upload_while_redis_is_down_is_kept_and_queued(
         ).json()
         assert detail["latest_job"]["status"] == "queued"
         assert detail["status"] == "queued"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_killed_worker_leaves_a_job_another_worker_finishes(
+    make_settings: Callable[..., Settings],
+    redis_url: str,
+    redis_prefix: str,
+    redis_keys_cleaned: None,
+    call_files: dict[str, Path],
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        media_dir=tmp_path / "shared-media",
+        job_heartbeat_seconds=2,
+    )
+    async with running_app(settings) as (app, client):
+        auth = await sign_up(client)
+        wav = call_files["short_mono"].read_bytes()
+        upload = await client.post("/upload", headers=auth, files={"file": ("a.wav", wav)})
+        champion_id = upload.json()["champion_id"]
+
+        doomed = _start_worker(settings, tmp_path / "worker-a")
+        try:
+            await _job_of(
+                client, auth, champion_id, lambda d: d["latest_job"]["step"] == "transcribe"
+            )
+        finally:
+            os.killpg(doomed.pid, signal.SIGKILL)  # the worker and its decoder processes
+            doomed.wait(timeout=10)
+        stopped = (await client.get(f"/champions/{champion_id}", headers=auth)).json()
+        assert stopped["latest_job"]["status"] == "running"
+        assert stopped["latest_job"]["completed_steps"] == ["verify", "extract"]
+
+        rescuer = _start_worker(settings, tmp_path / "worker-b")
+        try:
+            done = await _job_of(
+                client,
+                auth,
+                champion_id,
+                lambda d: d["latest_job"]["status"] in ("completed", "failed"),
+            )
+        finally:
+            rescuer.send_signal(signal.SIGTERM)
+            rescuer.communicate(timeout=30)
+        job = done["latest_job"]
+        assert job["status"] == "completed", done["error"]
+        assert job["attempts"] == 2
+        assert job["completed_steps"] == [
+            "verify",
+            "extract",
+            "transcribe",
+            "analyse",
+            "scenarios",
+            "voice",
+        ]
+        services = app.state.services
+        async with services.db.session() as session:
+            transcripts = await session.scalar(
+                select(func.count())
+                .select_from(Transcript)
+                .where(Transcript.champion_id == champion_id)
+            )
+            patterns = await session.scalar(
+                select(func.count()).select_from(Pattern).where(Pattern.champion_id == champion_id)
+            )
+        assert transcripts == 1
+        assert patterns == len(done["patterns"]) == len({p["quote"] for p in done["patterns"]})
+    # Without QDRANT_URL each worker keeps its own embedded index; the rescuer's has them all.
+    from memory.vectors import VectorStore
+
+    store = VectorStore(path=tmp_path / "worker-b" / "qdrant")
+    try:
+        assert await store.count(champion_id=champion_id) == patterns
+    finally:
+        await store.close()

@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 
+from ingest.runner import Step
 from memory.settings import Settings
 from web import errors
-from web.routers import auth, champions, health, scenarios
+from web.routers import auth, champions, health, progress, scenarios
 from web.services import Services
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, ingest_steps: Sequence[Step] | None = None
+) -> FastAPI:
     """Builds the app; its services start with the lifespan and stop with it.
 
     Args:
         settings: the configuration; read from the environment when not given.
+        ingest_steps: replaces the ingest steps (for tests of the API on its own).
     """
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await Services.start(settings)
+        services = await Services.start(settings, ingest_steps=ingest_steps)
         app.state.services = services
         try:
             yield
@@ -48,7 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     errors.install(app)
-    for router in (health.router, auth.router, champions.router, scenarios.router):
+    routers = (health.router, auth.router, champions.router, progress.router, scenarios.router)
+    for router in routers:
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

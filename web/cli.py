@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 import typer
 from pydantic import ValidationError
@@ -89,21 +90,29 @@ async def _run_worker(settings: Settings, concurrency: int) -> None:
 
     from ingest.progress import RedisProgressBus
     from ingest.queue import RedisJobQueue, saq_queue
-    from ingest.worker import build_worker
+    from ingest.worker import SWEEP_SECONDS, build_worker
     from web.services import Storage, log_provider_choices
 
     storage = await Storage.open(settings)
     redis = Redis.from_url(settings.redis_url)
     progress = RedisProgressBus(redis=redis, prefix=f"{settings.redis_prefix}progress:")
     worker = build_worker(
-        runner=storage.job_runner(progress),
+        runner=storage.job_runner(progress, settings),
         redis_url=settings.redis_url,
         prefix=settings.redis_prefix,
         concurrency=concurrency,
+        sweep_seconds=max(1, min(SWEEP_SECONDS, settings.job_heartbeat_seconds // 2)),
     )
     log_provider_choices(settings)
+    if not settings.qdrant_url:
+        logging.getLogger(__name__).warning(
+            "QDRANT_URL is not set: this worker indexes patterns in its own embedded Qdrant, "
+            "which the app cannot search; point app and workers at one Qdrant server"
+        )
     queue = RedisJobQueue(
-        queue=saq_queue(settings.redis_url, prefix=settings.redis_prefix), db=storage.db
+        queue=saq_queue(settings.redis_url, prefix=settings.redis_prefix),
+        db=storage.db,
+        heartbeat_seconds=settings.job_heartbeat_seconds,
     )
     resumed = await queue.resume_unfinished()
     await queue.close()
@@ -116,6 +125,37 @@ async def _run_worker(settings: Settings, concurrency: int) -> None:
     finally:
         await redis.aclose()
         await storage.close()
+
+
+@app.command()
+def ingest(
+    file: Path = typer.Argument(..., help="A recording: .mp4 .mov .avi .wav .mp3 .m4a"),
+    name: str | None = typer.Option(None, help="The champion's name (default: the file name)."),
+    owner: str = typer.Option("local@localhost", help="E-mail of the account that owns it."),
+    champion_speaker: str | None = typer.Option(
+        None, help="Which speaker is the champion (S0, S1, ...); default: whoever talks most."
+    ),
+) -> None:
+    """Learns a champion from FILE here and now, showing each step's progress."""
+    from web.cli_ingest import IngestError, run_ingest
+
+    settings = load_settings()
+    out = Console()
+    try:
+        champion_id = asyncio.run(
+            run_ingest(
+                settings,
+                out,
+                file=file,
+                name=name,
+                owner_email=owner,
+                champion_speaker=champion_speaker,
+            )
+        )
+    except IngestError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    out.print(f"champion {champion_id} is ready")
 
 
 @db_app.command("upgrade")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from ingest.progress import LocalProgressBus, ProgressBus, RedisProgressBus
+from ingest.providers.setup import IngestProviders
 from ingest.queue import InProcessJobQueue, JobQueue, RedisJobQueue, saq_queue
-from ingest.runner import JobRunner
+from ingest.runner import JobRunner, Step
 from ingest.steps import FINAL_STATUS, default_steps
 from memory.db import Database
 from memory.files import MediaStore
@@ -29,6 +31,7 @@ class Storage:
     db: Database
     vectors: VectorStore
     media: MediaStore
+    providers: IngestProviders | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> Storage:
@@ -42,18 +45,23 @@ class Storage:
         await vectors.ensure_collection()
         return cls(db=db, vectors=vectors, media=MediaStore(root=settings.media_dir))
 
-    def job_runner(self, progress: ProgressBus) -> JobRunner:
-        """The executor of ingest jobs over these stores."""
+    def job_runner(
+        self, progress: ProgressBus, settings: Settings, steps: Sequence[Step] | None = None
+    ) -> JobRunner:
+        """The executor of ingest jobs over these stores, with the configured providers."""
+        self.providers = self.providers or IngestProviders.from_settings(settings)
         return JobRunner(
             db=self.db,
-            steps=default_steps(),
-            resources={"media": self.media, "vectors": self.vectors},
+            steps=default_steps() if steps is None else steps,
+            resources={"media": self.media, "vectors": self.vectors, **self.providers.resources()},
             final_status=FINAL_STATUS,
             progress=progress,
         )
 
     async def close(self) -> None:
-        """Closes every connection."""
+        """Closes every connection and stops the transcriber's worker processes."""
+        if self.providers is not None:
+            self.providers.close()
         await self.vectors.close()
         await self.db.close()
 
@@ -77,6 +85,13 @@ class Services:
     tokens: TokenService
     redis: Redis | None = None
 
+    def provider_choices(self) -> dict[str, str]:
+        """The provider serving each model-backed step, as actually chosen where known."""
+        choices = self.settings.provider_choices()
+        if self.storage.providers is not None:
+            choices.update(self.storage.providers.names())
+        return choices
+
     @property
     def db(self) -> Database:
         """The SQL database."""
@@ -93,8 +108,15 @@ class Services:
         return self.storage.media
 
     @classmethod
-    async def start(cls, settings: Settings) -> Services:
-        """Connects every component, applies migrations and resumes unfinished jobs."""
+    async def start(
+        cls, settings: Settings, *, ingest_steps: Sequence[Step] | None = None
+    ) -> Services:
+        """Connects every component, applies migrations and resumes unfinished jobs.
+
+        Args:
+            settings: the configuration.
+            ingest_steps: replaces the ingest steps (tests of the API alone use this).
+        """
         storage = await Storage.open(settings)
         storage.media.clear_incoming()
         redis: Redis | None = None
@@ -109,12 +131,14 @@ class Services:
             limiter = RedisRateLimiter(redis=redis, prefix=f"{prefix}rate:")
             progress = RedisProgressBus(redis=redis, prefix=f"{prefix}progress:")
             queue = saq_queue(settings.redis_url, prefix=prefix)
-            jobs = RedisJobQueue(queue=queue, db=storage.db)
+            jobs = RedisJobQueue(
+                queue=queue, db=storage.db, heartbeat_seconds=settings.job_heartbeat_seconds
+            )
         else:
             sessions = InProcessSessionStore()
             limiter = MemoryRateLimiter()
             progress = LocalProgressBus()
-            jobs = InProcessJobQueue(runner=storage.job_runner(progress))
+            jobs = InProcessJobQueue(runner=storage.job_runner(progress, settings, ingest_steps))
         tokens = TokenService(
             secret=settings.effective_jwt_secret(), expires_minutes=settings.jwt_expires_minutes
         )

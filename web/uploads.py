@@ -13,6 +13,7 @@ from pathlib import Path
 
 from fastapi import Request
 
+from ingest.intake import SPEAKER_LABEL
 from ingest.validate import (
     MediaInfo,
     UploadRejected,
@@ -36,6 +37,7 @@ class ReceivedUpload:
     info: MediaInfo
     display_name: str
     champion_name: str
+    champion_speaker: str | None
 
 
 async def receive_upload(request: Request, *, media: MediaStore, max_bytes: int) -> ReceivedUpload:
@@ -83,9 +85,14 @@ async def receive_upload(request: Request, *, media: MediaStore, max_bytes: int)
     if len(name) > MAX_NAME_LENGTH:
         validator.discard()
         raise UploadRejected(422, f"name must be at most {MAX_NAME_LENGTH} characters")
+    speaker = form.fields.get("champion_speaker", "").strip().upper() or None
+    if speaker is not None and not SPEAKER_LABEL.match(speaker):
+        validator.discard()
+        raise UploadRejected(422, "champion_speaker must be a speaker label such as S0 or S1")
     return ReceivedUpload(
         path=validator.path,
         info=info,
         display_name=display_name,
         champion_name=name or Path(display_name).stem[:MAX_NAME_LENGTH] or "Champion",
+        champion_speaker=speaker,
     )

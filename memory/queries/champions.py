@@ -23,6 +23,7 @@ async def create_champion(
     media_format: str,
     size_bytes: int,
     duration_seconds: float | None,
+    champion_speaker: str | None = None,
 ) -> tuple[Champion, IngestJob]:
     """Inserts a champion and its queued ingest job in one transaction."""
     champion = Champion(
@@ -36,6 +37,7 @@ async def create_champion(
         media_format=media_format,
         size_bytes=size_bytes,
         duration_seconds=duration_seconds,
+        champion_speaker=champion_speaker,
     )
     session.add(champion)
     await session.flush()

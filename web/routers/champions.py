@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ingest.intake import store_recording
 from ingest.validate import UploadRejected
 from memory.models import Champion
 from memory.queries import champions as champion_queries
@@ -74,6 +75,12 @@ def _is_uuid(value: str) -> bool:
                         "properties": {
                             "file": {"type": "string", "format": "binary"},
                             "name": {"type": "string", "maxLength": 200},
+                            "champion_speaker": {
+                                "type": "string",
+                                "pattern": "^S[0-9]{1,2}$",
+                                "description": "Which speaker is the champion (S0 = first "
+                                "channel or first voice); default: whoever talks most.",
+                            },
                         },
                     }
                 }
@@ -92,27 +99,16 @@ async def upload(
     except UploadRejected as exc:
         headers = {"Connection": "close"} if exc.status_code == 413 else None
         return JSONResponse({"detail": exc.message}, exc.status_code, headers=headers)
-    champion_id = str(uuid.uuid4())
-    try:
-        stored_name = services.media.adopt(
-            received.path, champion_id=champion_id, extension=received.info.extension
-        )
-        champion, job = await champion_queries.create_champion(
-            session,
-            champion_id=champion_id,
-            owner_id=user.id,
-            name=received.champion_name,
-            source_filename=received.display_name,
-            media_file=stored_name,
-            media_kind=received.info.kind,
-            media_format=received.info.format,
-            size_bytes=received.info.size_bytes,
-            duration_seconds=received.info.duration_seconds,
-        )
-    except BaseException:
-        received.path.unlink(missing_ok=True)
-        services.media.delete_champion(champion_id)
-        raise
+    champion, job = await store_recording(
+        db=services.db,
+        media=services.media,
+        owner_id=user.id,
+        incoming=received.path,
+        info=received.info,
+        name=received.champion_name,
+        display_name=received.display_name,
+        champion_speaker=received.champion_speaker,
+    )
     await _submit(services, job.id)
     return UploadAccepted(champion_id=champion.id, job_id=job.id, status="queued")
 

@@ -41,5 +41,5 @@ async def health(services: ServicesDep, response: Response) -> HealthPublic:
         status="ok" if healthy else "degraded",
         version=version("champion-clone"),
         components=components,
-        providers=services.settings.provider_choices(),
+        providers=services.provider_choices(),
     )

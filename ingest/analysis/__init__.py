@@ -1,0 +1,1 @@
+"""Transcript analysis: conversation metrics and the offline pattern and scenario engines."""

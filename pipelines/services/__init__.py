@@ -1,0 +1,1 @@
+"""Speech services used by the voice pipelines, one sub-package per provider."""
