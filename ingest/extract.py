@@ -13,6 +13,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import soxr
 
 from ingest.types import ExtractedAudio
 
@@ -22,6 +23,7 @@ SAME_SOUND_RATIO = 0.1
 # A channel this much quieter than the other is treated as empty (a mono call in stereo).
 EMPTY_CHANNEL_RATIO = 0.001
 MIX_CHUNK_FRAMES = SAMPLE_RATE * 30
+RESAMPLE_BLOCK = 48_000  # input frames per resampling call (about a second)
 
 
 class ExtractionFailed(Exception):
@@ -68,19 +70,21 @@ def extract_audio(source: Path, out_dir: Path) -> ExtractedAudio:
         if not container.streams.audio:
             raise ExtractionFailed("the recording has no audio track")
         stream = container.streams.audio[0]
-        stereo = (stream.channels or 1) >= 2
-        layout = "stereo" if stereo else "mono"
-        resampler = av.AudioResampler(format="s16p", layout=layout, rate=SAMPLE_RATE)
+        stereo = (stream.channels or 1) == 2
         partial = [out_dir / f".channel{i}.wav.part" for i in range(2 if stereo else 1)]
         writers = [_open_wav(path) for path in partial]
         output = _BufferedChannels(writers, stereo)
+        resampler: soxr.ResampleStream | None = None
         try:
             for packet in container.demux(stream):
                 for frame in packet.decode():
-                    for converted in resampler.resample(frame):
-                        output.add(converted.to_ndarray())
-            for converted in resampler.resample(None):
-                output.add(converted.to_ndarray())
+                    if resampler is None:
+                        resampler = soxr.ResampleStream(
+                            frame.sample_rate, SAMPLE_RATE, len(partial), dtype="float32"
+                        )
+                    output.add(resampler, _as_float(frame, stereo))
+            if resampler is not None:
+                output.add(resampler, np.zeros((0, len(partial)), np.float32), last=True)
             output.flush()
         except av.FFmpegError as exc:
             raise ExtractionFailed(
@@ -115,8 +119,25 @@ def _open_wav(path: Path) -> wave.Wave_write:
     return writer
 
 
+def _as_float(frame: av.AudioFrame, stereo: bool) -> np.ndarray:
+    """A decoded frame as float32 samples shaped (n, channels kept)."""
+    data = frame.to_ndarray()
+    channels = len(frame.layout.channels)
+    if not frame.format.is_planar:
+        data = data.reshape(-1, channels).T
+    if data.dtype == np.uint8:
+        data = (data.astype(np.float32) - 128) / 128
+    elif data.dtype.kind == "i":
+        data = data.astype(np.float32) / float(2 ** (8 * data.dtype.itemsize - 1))
+    else:
+        data = data.astype(np.float32, copy=False)
+    if not stereo and channels > 1:
+        data = data.mean(axis=0, keepdims=True)
+    return np.ascontiguousarray(data.T)
+
+
 class _BufferedChannels:
-    """Collects decoded blocks and writes them to the WAV files about once a second."""
+    """Resamples decoded audio about a second at a time and writes each channel's WAV."""
 
     def __init__(self, writers: list[wave.Wave_write], stereo: bool) -> None:
         self.writers = writers
@@ -126,23 +147,24 @@ class _BufferedChannels:
         self.pending_frames = 0
         self.frames = 0
 
-    def add(self, block: np.ndarray) -> None:
-        if block.size == 0:
-            return
+    def add(self, resampler: soxr.ResampleStream, block: np.ndarray, *, last: bool = False) -> None:
         self.pending.append(block)
-        self.pending_frames += block.shape[1]
-        if self.pending_frames >= SAMPLE_RATE:
-            self.flush()
+        self.pending_frames += block.shape[0]
+        if self.pending_frames >= RESAMPLE_BLOCK or last:
+            joined = np.concatenate(self.pending) if len(self.pending) > 1 else self.pending[0]
+            self.pending, self.pending_frames = [], 0
+            out = resampler.resample_chunk(joined, last=last)
+            if out.size:
+                self.write(np.clip(out * 32768, -32768, 32767).astype(np.int16).T)
 
     def flush(self) -> None:
-        if not self.pending:
-            return
-        block = np.concatenate(self.pending, axis=1)
-        self.pending, self.pending_frames = [], 0
+        """Kept for symmetry: everything is written by the last `add`."""
+
+    def write(self, block: np.ndarray) -> None:
         if self.stereo:
             self.stats.add(block)
         for index, writer in enumerate(self.writers):
-            writer.writeframesraw(np.ascontiguousarray(block[index], dtype=np.int16).tobytes())
+            writer.writeframesraw(np.ascontiguousarray(block[index]).tobytes())
         self.frames += int(block.shape[1])
 
 

@@ -42,33 +42,42 @@ def frame_pitches(samples: np.ndarray, rate: int = RATE) -> np.ndarray:
     return rate / lags[strength > 0.4]
 
 
-def speaker_audio(channel: Path, segments: list[Segment], *, limit: float = MAX_ANALYSED_SECONDS):
-    """Concatenated samples of ``segments`` (up to ``limit`` seconds, spread over the call)."""
-    chosen, total = [], 0.0
+def _spread(segments: list[Segment], limit: float) -> list[Segment]:
+    """Up to ``limit`` seconds of segments, taken evenly across the call."""
     step = max(1, int(sum(s.end - s.start for s in segments) / limit))
+    chosen, total = [], 0.0
     for segment in segments[::step]:
-        chosen.append(read_wav(channel, segment.start, segment.end))
+        chosen.append(segment)
         total += segment.end - segment.start
         if total >= limit:
             break
-    return np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int16)
+    return chosen
 
 
 def measure_voice(
     channel: Path, segments: list[Segment], *, speaker: str
 ) -> tuple[float | None, float | None, float | None]:
-    """(median pitch Hz, speaking rate wpm, energy dBFS) of ``speaker`` in ``channel``."""
+    """(median pitch Hz, speaking rate wpm, energy dBFS) of ``speaker`` in ``channel``.
+
+    Segments are analysed one at a time, so memory does not grow with the call's length.
+    """
     own = [s for s in segments if s.speaker == speaker and s.end > s.start]
     if not own:
         return None, None, None
-    samples = speaker_audio(channel, own)
-    pitches = frame_pitches(samples)
-    pitch = round(float(np.median(pitches)), 1) if pitches.size >= 5 else None
+    pitches: list[np.ndarray] = []
+    square_sum, sample_count = 0.0, 0
+    for segment in _spread(own, MAX_ANALYSED_SECONDS):
+        samples = read_wav(channel, segment.start, segment.end)
+        pitches.append(frame_pitches(samples))
+        square_sum += float(np.dot(samples.astype(np.float64), samples.astype(np.float64)))
+        sample_count += samples.size
+    found = np.concatenate(pitches) if pitches else np.empty(0)
+    pitch = round(float(np.median(found)), 1) if found.size >= 5 else None
     talk_minutes = sum(s.end - s.start for s in own) / 60
     words = sum(len(s.words) or len(s.text.split()) for s in own)
     rate = round(words / talk_minutes, 1) if talk_minutes > 0 else None
-    rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if samples.size else 0.0
-    energy = round(20 * np.log10(rms / 32768), 1) if rms > 0 else None
+    rms = (square_sum / sample_count) ** 0.5 if sample_count else 0.0
+    energy = round(20 * float(np.log10(rms / 32768)), 1) if rms > 0 else None
     return pitch, rate, energy
 
 
