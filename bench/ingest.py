@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,9 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+# The project is imported inside the functions, not here: decoder processes re-import the
+# main module, and a heavy one would inflate their memory (and these figures).
 
 
 def _rss_kb(pid: int, field: str = "VmRSS") -> int:
@@ -67,25 +71,30 @@ class _TreeMemory(threading.Thread):
 
 
 async def _run_one(path: Path, work: Path) -> dict[str, Any]:
-    import os
-
+    from ingest.intake import store_recording
     from ingest.progress import LocalProgressBus
+    from memory.models import Champion, IngestJob
+    from memory.queries.users import create_user
     from memory.settings import Settings
     from web.cli_ingest import check_file
     from web.services import Storage
 
-    settings = Settings(_env_file=None, data_dir=work / "data", bcrypt_rounds=4)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=work / "data")  # type: ignore[call-arg]
     storage = await Storage.open(settings)
-    from ingest.intake import store_recording
-    from memory.queries.users import create_user
 
     async with storage.db.session() as session:
-        user = await create_user(session, email="bench@example.com", password_hash="x")
+        # The bench's account never signs in, so it needs no real password hash.
+        user = await create_user(session, email="bench@example.com", password_hash="-")  # noqa: S106
     validator = check_file(path, storage, settings.max_upload_bytes)
     info = validator.finish()
     champion, job = await store_recording(
-        db=storage.db, media=storage.media, owner_id=user.id, incoming=validator.path,
-        info=info, name="bench", display_name=path.name,
+        db=storage.db,
+        media=storage.media,
+        owner_id=user.id,
+        incoming=validator.path,
+        info=info,
+        name="bench",
+        display_name=path.name,
     )
     bus = LocalProgressBus()
     runner = storage.job_runner(bus, settings)
@@ -104,38 +113,42 @@ async def _run_one(path: Path, work: Path) -> dict[str, Any]:
     memory.running = False
     names = list(step_started)
     steps = {
-        name: round((step_started[names[i + 1]] if i + 1 < len(names) else started + total)
-                    - step_started[name], 2)
+        name: round(
+            (step_started[names[i + 1]] if i + 1 < len(names) else started + total)
+            - step_started[name],
+            2,
+        )
         for i, name in enumerate(names)
     }
     async with storage.db.session() as session:
-        from memory.models import Champion, IngestJob
-
         row = await session.get(IngestJob, job.id)
         stored = await session.get(Champion, champion.id)
     assert row is not None and stored is not None
     result = {
-        "status": row.status, "error": row.error, "audio_seconds": stored.duration_seconds,
-        "steps": steps, "total_seconds": round(total, 2),
+        "status": row.status,
+        "error": row.error,
+        "audio_seconds": stored.duration_seconds,
+        "steps": steps,
+        "total_seconds": round(total, 2),
         "job_process_peak_mb": round(_rss_kb(os.getpid(), "VmHWM") / 1024),
         "process_tree_peak_mb": round(memory.peak_kb / 1024),
-        "patterns": len((await _patterns(storage, champion.id))),
+        "patterns": await _count_patterns(storage, champion.id),
     }
     await storage.close()
     return result
 
 
-async def _patterns(storage: Any, champion_id: str) -> list[Any]:
-    from sqlalchemy import select
+async def _count_patterns(storage: Any, champion_id: str) -> int:
+    from sqlalchemy import func, select
 
     from memory.models import Pattern
 
     async with storage.db.session() as session:
-        return list(await session.scalars(select(Pattern).where(Pattern.champion_id == champion_id)))
+        query = select(func.count()).select_from(Pattern).where(Pattern.champion_id == champion_id)
+        return int(await session.scalar(query) or 0)
 
 
 def _make_recording(minutes: float, fmt: str, folder: Path) -> Path:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.dialogue import render_call, repeat_call, write_stereo_wav, write_video
 
     call = repeat_call(render_call(), minutes)
@@ -159,11 +172,15 @@ def main() -> None:
         for minutes in args.minutes:
             made = time.perf_counter()
             path = _make_recording(minutes, args.format, Path(folder))
-            print(f"\n{minutes:g} min {args.format} ({path.stat().st_size / 1e6:.1f} MB, "
-                  f"generated in {time.perf_counter() - made:.0f} s)")
-            child = subprocess.run(  # noqa: S603
+            print(
+                f"\n{minutes:g} min {args.format} ({path.stat().st_size / 1e6:.1f} MB, "
+                f"generated in {time.perf_counter() - made:.0f} s)"
+            )
+            child = subprocess.run(
                 [sys.executable, "-m", "bench.ingest", "--one", str(path)],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             figures = json.loads(child.stdout.strip().splitlines()[-1])
             audio = figures["audio_seconds"]
@@ -171,12 +188,18 @@ def main() -> None:
             print(f"  status {figures['status']} {figures['error'] or ''}".rstrip())
             print("  seconds per step: " + ", ".join(f"{k} {v}" for k, v in steps.items()))
             print(f"  extraction: {audio / max(steps.get('extract', 0), 1e-3):.0f}x real time")
-            print(f"  transcription real-time factor: {steps.get('transcribe', 0) / audio:.3f} "
-                  "(2 decoder processes)")
-            print(f"  whole job: {figures['total_seconds']} s for {audio / 60:.1f} min of audio "
-                  f"({figures['patterns']} patterns)")
-            print(f"  peak memory: job process {figures['job_process_peak_mb']} MB, "
-                  f"with decoder processes {figures['process_tree_peak_mb']} MB")
+            print(
+                f"  transcription real-time factor: {steps.get('transcribe', 0) / audio:.3f} "
+                "(2 decoder processes)"
+            )
+            print(
+                f"  whole job: {figures['total_seconds']} s for {audio / 60:.1f} min of audio "
+                f"({figures['patterns']} patterns)"
+            )
+            print(
+                f"  peak memory: job process {figures['job_process_peak_mb']} MB, "
+                f"with decoder processes {figures['process_tree_peak_mb']} MB"
+            )
 
 
 if __name__ == "__main__":

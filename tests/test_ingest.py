@@ -225,3 +225,20 @@ async def test_progress_streams_as_server_sent_events(
     assert (
         await client.get(f"/champions/{champion_id}/transcript", headers=other)
     ).status_code == 404
+
+
+async def test_a_recording_damaged_in_storage_fails_the_job_at_verify(
+    ingest_app: AppClient, call_files: dict[str, Path]
+) -> None:
+    app, client = ingest_app
+    auth = await sign_up(client)
+    champion = await _ingest(app, client, auth, call_files["opening_mp4"])
+    assert champion["status"] == "ready", champion["error"]
+    stored = app.state.services.media.path_of(champion["id"], "source.mp4")
+    stored.write_bytes(stored.read_bytes()[: stored.stat().st_size // 3])
+    response = await client.post(f"/analyze/{champion['id']}", headers=auth)
+    await app.state.services.jobs.wait(response.json()["job_id"])
+    failed = (await client.get(f"/champions/{champion['id']}", headers=auth)).json()
+    assert failed["status"] == "failed"
+    assert failed["latest_job"]["step"] == "verify"
+    assert "damaged or truncated" in failed["error"]
