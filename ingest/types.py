@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 PatternCategory = Literal[
     "opening",
@@ -19,14 +19,7 @@ PatternCategory = Literal[
     "social_proof",
     "closing",
 ]
-PATTERN_CATEGORIES: tuple[str, ...] = (
-    "opening",
-    "discovery_question",
-    "objection_handling",
-    "value_statement",
-    "social_proof",
-    "closing",
-)
+PATTERN_CATEGORIES: tuple[str, ...] = get_args(PatternCategory)
 DIFFICULTIES = ("easy", "medium", "hard")
 ProgressCallback = Callable[[float], Awaitable[None]]
 
