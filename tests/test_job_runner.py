@@ -13,6 +13,7 @@ from ingest.queue import InProcessJobQueue
 from ingest.runner import JobRunner, StepContext, StepFailed
 from memory.db import Database
 from memory.models import Champion, IngestJob, User
+from memory.provider_errors import ProviderStatusError
 from memory.queries import jobs as job_queries
 
 
@@ -162,3 +163,39 @@ async def test_closing_cancels_a_running_job_which_stays_resumable(db: Database)
         await queue.submit(job.id)
     async with db.session() as session:
         assert job.id in await job_queries.unfinished_job_ids(session)
+
+
+async def test_a_step_that_runs_too_long_fails_the_job(db: Database) -> None:
+    class Stuck:
+        name = "transcribe"
+
+        async def run(self, ctx: StepContext) -> None:
+            await asyncio.sleep(30)
+
+    runner = JobRunner(db=db, steps=[Stuck()], step_timeout_seconds=0.2)
+    job = await _job(db)
+    await runner.run_job(job.id)
+    stored, champion = await _reload(db, job.id)
+    assert stored.status == "failed"
+    assert stored.error == "the transcribe step took longer than 0.00333333 minutes"
+    assert champion.status == "failed"
+
+
+@pytest.mark.parametrize(
+    ("error", "advice"),
+    [
+        (ProviderStatusError("deepgram", 503), "try again later"),
+        (ProviderStatusError("deepgram", 401), "check its API key"),
+    ],
+)
+async def test_a_provider_failure_names_the_provider_and_what_to_do(
+    db: Database, error: Exception, advice: str
+) -> None:
+    runner = JobRunner(db=db, steps=[RecordingStep("transcribe", error=error)])
+    job = await _job(db)
+    await runner.run_job(job.id)
+    stored, _champion = await _reload(db, job.id)
+    assert stored.status == "failed"
+    assert stored.error is not None
+    assert stored.error.startswith("deepgram failed during the transcribe step (HTTP ")
+    assert advice in stored.error
