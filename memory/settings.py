@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     cors_origins: str = ""
 
     max_upload_mb: int = Field(default=500, ge=1)
+    pass_threshold: float = Field(default=70.0, ge=0, le=100)
     rate_limit_upload: str = "10/hour"
     rate_limit_analyze: str = "20/hour"
     rate_limit_training: str = "60/minute"

@@ -86,7 +86,8 @@ class VectorStore:
         """Stores patterns (each with ``id`` and ``quote``); re-storing one replaces it."""
         points = []
         for pattern in patterns:
-            indices, values = sparse_vector(pattern["quote"])
+            # A line is found by its own words and by what it answered (e.g. the objection).
+            indices, values = sparse_vector(f"{pattern['quote']} {pattern.get('context') or ''}")
             points.append(
                 models.PointStruct(
                     id=str(uuid.uuid5(uuid.NAMESPACE_URL, pattern["id"])),

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from ingest.runner import Step
 from memory.settings import Settings
 from web import errors
-from web.routers import auth, champions, health, progress, scenarios
+from web.routers import auth, champions, health, progress, scenarios, training
 from web.services import Services
 
 
@@ -52,7 +52,14 @@ def create_app(
             max_age=600,
         )
     errors.install(app)
-    routers = (health.router, auth.router, champions.router, progress.router, scenarios.router)
+    routers = (
+        health.router,
+        auth.router,
+        champions.router,
+        progress.router,
+        scenarios.router,
+        training.router,
+    )
     for router in routers:
         app.include_router(router)
 

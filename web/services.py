@@ -18,6 +18,8 @@ from memory.files import MediaStore
 from memory.session_store import InProcessSessionStore, RedisSessionStore, SessionStore
 from memory.settings import Settings
 from memory.vectors import VectorStore
+from pipelines.training.engines import dialogue_factory, turn_scorer
+from pipelines.training.session import TrainingService
 from web.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from web.security import TokenService
 
@@ -83,6 +85,7 @@ class Services:
     jobs: JobQueue
     progress: ProgressBus
     tokens: TokenService
+    training: TrainingService
     redis: Redis | None = None
 
     def provider_choices(self) -> dict[str, str]:
@@ -142,7 +145,16 @@ class Services:
         tokens = TokenService(
             secret=settings.effective_jwt_secret(), expires_minutes=settings.jwt_expires_minutes
         )
-        services = cls(settings, storage, sessions, limiter, jobs, progress, tokens, redis)
+        training = TrainingService(
+            db=storage.db,
+            vectors=storage.vectors,
+            dialogue=dialogue_factory(),
+            scorer=turn_scorer(),
+            pass_threshold=settings.pass_threshold,
+        )
+        services = cls(
+            settings, storage, sessions, limiter, jobs, progress, tokens, training, redis
+        )
         log_provider_choices(settings)
         try:
             resumed = await jobs.resume_unfinished()

@@ -1,0 +1,122 @@
+"""Schemas of the training API (`/training/*`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from memory.schemas import ScenarioPublic
+
+MAX_MESSAGE_CHARS = 2000
+
+
+class TrainingStart(BaseModel):
+    """Start a session on a ready champion."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    champion_id: str
+    scenario_id: str | None = None
+    mode: Literal["roleplay", "demo"] = "roleplay"
+    difficulty: Literal["easy", "medium", "hard"] = "medium"
+
+
+class TrainingStarted(BaseModel):
+    """A new session and the AI's first line."""
+
+    session_id: str
+    mode: str
+    difficulty: str
+    first_message: str
+    tips: list[str]
+    scenario: ScenarioPublic
+    provider: str
+
+
+class TrainingRespond(BaseModel):
+    """A trainee's text turn."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str
+    message: str = Field(max_length=MAX_MESSAGE_CHARS)
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        cleaned = " ".join("".join(c if c.isprintable() else " " for c in value).split())
+        if not cleaned:
+            raise ValueError("message must not be empty")
+        return cleaned
+
+
+class TrainingReply(BaseModel):
+    """The AI's reply and the score of the trainee's turn."""
+
+    session_id: str
+    turn_index: int
+    prospect_response: str
+    score: float | None
+    criteria: dict[str, float]
+    feedback: str
+    suggestions: list[str]
+    champion_way: str | None
+    provider: str
+
+
+class TrainingEnd(BaseModel):
+    """End a session."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str
+
+
+class TurnPublic(BaseModel):
+    """One turn of a session."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    index: int
+    role: str
+    text: str
+    started_at: float | None
+    ended_at: float | None
+    latency_ms: float | None
+    latency_breakdown: dict[str, Any] | None
+    score: float | None
+    criteria: dict[str, Any] | None
+    feedback: str | None
+    suggestion: str | None
+    champion_way: str | None
+    created_at: datetime
+
+    @field_validator("criteria")
+    @classmethod
+    def _public_criteria(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return {k: v for k, v in value.items() if not k.startswith("_")} if value else value
+
+
+class SessionSummary(BaseModel):
+    """A session in a list."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    champion_id: str
+    scenario_id: str | None
+    mode: str
+    difficulty: str
+    status: str
+    overall_score: float | None
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class SessionPublic(SessionSummary):
+    """A session with its turns and, once ended, its scorecard."""
+
+    turns: list[TurnPublic] = []
+    scorecard: dict[str, Any] | None = None

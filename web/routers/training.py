@@ -1,0 +1,122 @@
+"""Training sessions over text: start, respond, end, and the session history."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from fastapi import APIRouter, HTTPException, status
+
+from memory.queries import training as queries
+from memory.schemas import ScenarioPublic
+from memory.training_schemas import (
+    SessionPublic,
+    SessionSummary,
+    TrainingEnd,
+    TrainingReply,
+    TrainingRespond,
+    TrainingStart,
+    TrainingStarted,
+)
+from pipelines.training.session import TrainingError
+from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_user
+
+router = APIRouter(prefix="/training", tags=["training"], dependencies=[limit_per_user("training")])
+
+
+def _raise(exc: TrainingError) -> NoReturn:
+    raise HTTPException(exc.status, exc.message) from exc
+
+
+@router.post("/start", response_model=TrainingStarted, status_code=status.HTTP_201_CREATED)
+async def start(body: TrainingStart, user: CurrentUser, services: ServicesDep) -> TrainingStarted:
+    """Opens a session on one of your ready champions; the AI's first line comes back."""
+    try:
+        started = await services.training.start(
+            user_id=user.id,
+            champion_id=body.champion_id,
+            scenario_id=body.scenario_id,
+            mode=body.mode,
+            difficulty=body.difficulty,
+        )
+    except TrainingError as exc:
+        _raise(exc)
+    return TrainingStarted(
+        session_id=started.session.id,
+        mode=body.mode,
+        difficulty=body.difficulty,
+        first_message=started.first_message,
+        tips=started.tips,
+        scenario=ScenarioPublic.model_validate(started.scenario),
+        provider=started.provider,
+    )
+
+
+@router.post("/respond", response_model=TrainingReply)
+async def respond(body: TrainingRespond, user: CurrentUser, services: ServicesDep) -> TrainingReply:
+    """A text turn: the AI answers and the turn is scored against the rubric."""
+    try:
+        replied = await services.training.respond(
+            user_id=user.id, session_id=body.session_id, message=body.message
+        )
+    except TrainingError as exc:
+        _raise(exc)
+    score = replied.score
+    if score is None:  # demo mode: the champion sells, the trainee plays the prospect
+        return TrainingReply(
+            session_id=body.session_id,
+            turn_index=replied.trainee_turn_index,
+            prospect_response=replied.reply,
+            score=None,
+            criteria={},
+            feedback="Demo mode: listen to how the champion answers you.",
+            suggestions=[],
+            champion_way=None,
+            provider=replied.provider,
+        )
+    return TrainingReply(
+        session_id=body.session_id,
+        turn_index=replied.trainee_turn_index,
+        prospect_response=replied.reply,
+        score=score.score,
+        criteria=score.criteria,
+        feedback=score.feedback,
+        suggestions=[score.suggestion] if score.suggestion else [],
+        champion_way=score.champion_way,
+        provider=replied.provider,
+    )
+
+
+@router.post("/end", response_model=SessionPublic)
+async def end(
+    body: TrainingEnd, user: CurrentUser, services: ServicesDep, session: SessionDep
+) -> SessionPublic:
+    """Ends the session and returns it with its scorecard."""
+    try:
+        training = await services.training.end(user_id=user.id, session_id=body.session_id)
+    except TrainingError as exc:
+        _raise(exc)
+    return await _public(session, user.id, training.id)
+
+
+@router.get("/sessions", response_model=list[SessionSummary])
+async def sessions(
+    user: CurrentUser, session: SessionDep, champion_id: str | None = None
+) -> list[SessionSummary]:
+    """Your sessions, newest first (optionally for one champion)."""
+    rows = await queries.list_sessions(session, user_id=user.id, champion_id=champion_id)
+    return [SessionSummary.model_validate(r) for r in rows]
+
+
+@router.get("/sessions/{session_id}", response_model=SessionPublic)
+async def get_session(session_id: str, user: CurrentUser, session: SessionDep) -> SessionPublic:
+    """One of your sessions with its turns and scorecard."""
+    return await _public(session, user.id, session_id)
+
+
+async def _public(session: SessionDep, user_id: str, session_id: str) -> SessionPublic:
+    training = await queries.get_owned_session(
+        session, user_id=user_id, session_id=session_id, with_turns=True
+    )
+    if training is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "training session not found")
+    return SessionPublic.model_validate(training, from_attributes=True)
