@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from ingest.runner import Step
 from memory.settings import Settings
 from web import errors
-from web.routers import auth, champions, health, progress, scenarios, training
+from web.routers import auth, champions, health, progress, scenarios, training, webrtc
 from web.services import Services
 
 
@@ -59,6 +59,7 @@ def create_app(
         progress.router,
         scenarios.router,
         training.router,
+        webrtc.router,
     )
     for router in routers:
         app.include_router(router)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+from pipecat.transports.smallwebrtc.request_handler import SmallWebRTCRequestHandler
 from redis.asyncio import Redis
 
 from ingest.progress import LocalProgressBus, ProgressBus, RedisProgressBus
@@ -87,6 +90,21 @@ class Services:
     tokens: TokenService
     training: TrainingService
     redis: Redis | None = None
+    webrtc: SmallWebRTCRequestHandler = field(default_factory=SmallWebRTCRequestHandler)
+    calls: dict[str, str] = field(default_factory=dict)  # pc_id -> training session id
+    call_tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def start_call(self, call: Coroutine[Any, Any, None]) -> None:
+        """Runs a live call as a task of this process (cancelled at shutdown)."""
+        task = asyncio.create_task(call, name="training-call")
+        self.call_tasks.add(task)
+        task.add_done_callback(self.call_tasks.discard)
+
+    async def _end_calls(self) -> None:
+        for task in list(self.call_tasks):
+            task.cancel()
+        await asyncio.gather(*self.call_tasks, return_exceptions=True)
+        await self.webrtc.close()
 
     def provider_choices(self) -> dict[str, str]:
         """The provider serving each model-backed step, as actually chosen where known."""
@@ -170,7 +188,7 @@ class Services:
 
         Each component closes on its own, so one that is down does not keep the others open.
         """
-        for close in (self.jobs.close, self.sessions.close, self.storage.close):
+        for close in (self._end_calls, self.jobs.close, self.sessions.close, self.storage.close):
             try:
                 await close()
             except Exception as exc:

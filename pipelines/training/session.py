@@ -233,6 +233,16 @@ class TrainingService:
                 await session.commit()
         return score
 
+    async def set_latency(
+        self, turn_id: str, latency_ms: float, breakdown: dict[str, Any] | None
+    ) -> None:
+        """Stores the voice-to-voice latency measured for an AI turn."""
+        async with self.db.session() as session:
+            row = await session.get(Turn, turn_id)
+            if row is not None:
+                row.latency_ms, row.latency_breakdown = latency_ms, breakdown
+                await session.commit()
+
     async def respond(self, *, user_id: str, session_id: str, message: str) -> Replied:
         """A text turn: stores it, answers it, scores it."""
         training = await self.owned(user_id=user_id, session_id=session_id)

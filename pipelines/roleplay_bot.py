@@ -1,0 +1,115 @@
+"""The roleplay bot: a live voice call between a trainee and the AI prospect (or champion).
+
+Any transport can run it: `web/` builds a SmallWebRTC transport for the browser, or a
+websocket transport for a phone call, and calls `run_bot`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loguru import logger
+from pipecat.audio.vad.silero import SileroVADAnalyzer
+from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.frames.frames import TTSSpeakFrame
+from pipecat.observers.user_bot_latency_observer import UserBotLatencyObserver
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import (
+    LLMContextAggregatorPair,
+    LLMUserAggregatorParams,
+)
+from pipecat.transports.base_transport import BaseTransport
+from pipecat.turns.user_start.min_words_user_turn_start_strategy import (
+    MinWordsUserTurnStartStrategy,
+)
+from pipecat.turns.user_stop import SpeechTimeoutUserTurnStopStrategy
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
+from pipecat.workers.runner import WorkerRunner
+
+from memory.models import TrainingSession
+from pipelines.services.espeak.tts import EspeakTTSService
+from pipelines.services.sphinx.stt import SphinxSTTService
+from pipelines.training.agent_processor import TrainingAgentProcessor
+from pipelines.training.session import TrainingService
+from pipelines.training.types import DialogueEngine, TrainingContext
+
+# End of speech: 0.2 s of VAD silence plus a 0.2 s speech timeout (PIPECAT_NOTES section 3:
+# smart-turn waited ~3 s on synthetic speech). While the bot talks, the trainee must say
+# three words to interrupt it, so "yeah" or "ok" does not cut it off.
+VAD_STOP_SECS = 0.2
+SPEECH_TIMEOUT_SECS = 0.2
+INTERRUPT_MIN_WORDS = 3
+IDLE_TIMEOUT_SECS = 300
+
+
+async def run_bot(
+    transport: BaseTransport,
+    *,
+    service: TrainingService,
+    training: TrainingSession,
+    ctx: TrainingContext,
+    engine: DialogueEngine,
+    first_message: str,
+    voice_profile: dict[str, Any] | None,
+    audio_in_sample_rate: int = 16_000,
+    audio_out_sample_rate: int = 24_000,
+) -> None:
+    """Runs one call until the trainee hangs up (or the call idles out)."""
+    stt = SphinxSTTService()
+    tts = EspeakTTSService.from_profile(voice_profile or {})
+    context = LLMContext([{"role": "assistant", "content": first_message}])
+    user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
+        context,
+        user_params=LLMUserAggregatorParams(
+            vad_analyzer=SileroVADAnalyzer(params=VADParams(stop_secs=VAD_STOP_SECS)),
+            user_turn_strategies=UserTurnStrategies(
+                start=[MinWordsUserTurnStartStrategy(min_words=INTERRUPT_MIN_WORDS)],
+                stop=[SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=SPEECH_TIMEOUT_SECS)],
+            ),
+        ),
+    )
+    agent = TrainingAgentProcessor(service=service, training=training, ctx=ctx, engine=engine)
+
+    pipeline = Pipeline(
+        [
+            transport.input(),  # the trainee's audio
+            stt,  # pocketsphinx: decodes while the trainee speaks, final text at end of turn
+            user_aggregator,  # Silero VAD + end-of-turn strategy -> the trainee's turn
+            agent,  # the prospect (or champion) answers; storing and scoring beside
+            tts,  # the reply in the prospect's (or champion's) voice
+            transport.output(),  # audio back to the trainee
+            assistant_aggregator,  # what was actually spoken goes into the context
+        ]
+    )
+
+    latency = UserBotLatencyObserver()
+
+    @latency.event_handler("on_latency_measured")
+    async def on_latency(_observer: Any, seconds: float) -> None:
+        await agent.record_latency(seconds, None)
+
+    worker = PipelineWorker(
+        pipeline,
+        params=PipelineParams(
+            audio_in_sample_rate=audio_in_sample_rate,
+            audio_out_sample_rate=audio_out_sample_rate,
+            enable_metrics=True,
+        ),
+        observers=[latency],
+        idle_timeout_secs=IDLE_TIMEOUT_SECS,
+    )
+
+    @transport.event_handler("on_client_connected")
+    async def on_connected(_transport: Any, _client: Any) -> None:
+        await worker.queue_frames([TTSSpeakFrame(first_message)])
+
+    @transport.event_handler("on_client_disconnected")
+    async def on_disconnected(_transport: Any, _client: Any) -> None:
+        logger.info("trainee hung up")
+        await worker.cancel()
+
+    runner = WorkerRunner(handle_sigint=False)
+    await runner.add_workers(worker)
+    await runner.run()

@@ -1,0 +1,129 @@
+"""The training agent as a Pipecat stage: the trainee's turn in, the AI's spoken reply out.
+
+It sits where an LLM service would. For each user turn the context aggregator sends, it
+stores the trainee's words (write-through), asks the dialogue engine for the reply, and
+streams it on as LLM text for the TTS. Scoring runs as a task beside the audio path; its
+result, and each turn's latency, reach the client as RTVI server messages.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from loguru import logger
+from pipecat.frames.frames import (
+    Frame,
+    LLMContextFrame,
+    LLMFullResponseEndFrame,
+    LLMFullResponseStartFrame,
+    LLMTextFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.processors.frameworks.rtvi.frames import RTVIServerMessageFrame
+
+from memory.models import TrainingSession
+from pipelines.training.session import TrainingService
+from pipelines.training.types import DialogueEngine, TrainingContext
+
+
+def _last_user_text(frame: LLMContextFrame) -> str:
+    for message in reversed(frame.context.get_messages()):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content.strip()
+            if isinstance(content, list):
+                return " ".join(
+                    str(part.get("text", "")) for part in content if isinstance(part, dict)
+                ).strip()
+    return ""
+
+
+class TrainingAgentProcessor(FrameProcessor):
+    """Answers each trainee turn with the dialogue engine, storing and scoring as it goes.
+
+    Args:
+        service: the training service (storage, engines, scorer).
+        training: the session row.
+        ctx: what the engines know about the session.
+        engine: who the AI plays.
+    """
+
+    def __init__(
+        self,
+        *,
+        service: TrainingService,
+        training: TrainingSession,
+        ctx: TrainingContext,
+        engine: DialogueEngine,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.service = service
+        self.training = training
+        self.ctx = ctx
+        self.engine = engine
+        self.call_started = time.monotonic()
+        self.last_ai_turn_id: str | None = None
+
+    def seconds(self) -> float:
+        """Seconds since the call started (turn timings are stored on this clock)."""
+        return round(time.monotonic() - self.call_started, 3)
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        """Consumes context frames (the trainee's turn); passes every other frame on."""
+        await super().process_frame(frame, direction)
+        if isinstance(frame, LLMContextFrame):
+            await self._answer(frame)
+        else:
+            await self.push_frame(frame, direction)
+
+    async def _answer(self, frame: LLMContextFrame) -> None:
+        text = _last_user_text(frame)
+        if not text:
+            return
+        try:
+            turn, history = await self.service.record_trainee_turn(
+                self.training, text, ended_at=self.seconds()
+            )
+            reply = await self.engine.reply(self.ctx, history)
+        except Exception:
+            logger.exception("training agent could not answer a turn")
+            reply = "Sorry, could you say that again?"
+            turn, history = None, []
+        await self.push_frame(LLMFullResponseStartFrame())
+        await self.push_frame(LLMTextFrame(reply))
+        await self.push_frame(LLMFullResponseEndFrame())
+        try:
+            ai_turn = await self.service.record_ai_turn(
+                self.training, reply, started_at=self.seconds()
+            )
+            self.last_ai_turn_id = ai_turn.id
+        except Exception:
+            logger.exception("training agent could not store the AI's turn")
+        if turn is not None and self.ctx.mode == "roleplay":
+            self.create_task(self._score(turn.id, turn.index, history), "score-turn")
+
+    async def _score(self, turn_id: str, index: int, history: list[Any]) -> None:
+        try:
+            score = await self.service.score_turn(self.ctx, turn_id, history)
+        except Exception:
+            logger.exception("scoring a turn failed")
+            return
+        await self.push_frame(
+            RTVIServerMessageFrame(
+                data={"type": "turn-score", "turn_index": index, **score.to_dict()}
+            )
+        )
+
+    async def record_latency(self, seconds: float, breakdown: dict[str, Any] | None) -> None:
+        """Stores the measured voice-to-voice latency on the AI turn and tells the client."""
+        latency_ms = round(seconds * 1000, 1)
+        if self.last_ai_turn_id is not None:
+            await self.service.set_latency(self.last_ai_turn_id, latency_ms, breakdown)
+        await self.push_frame(
+            RTVIServerMessageFrame(
+                data={"type": "turn-latency", "latency_ms": latency_ms, "breakdown": breakdown}
+            )
+        )

@@ -1,0 +1,133 @@
+"""A real WebRTC call on loopback: the trainee speaks, the prospect answers, all is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from fastapi import FastAPI
+
+from memory.settings import Settings
+from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
+from tests.conftest import running_app, sign_up
+from tests.test_training_api import _start, _user_id, seed_ready_champion
+from tests.webrtc_client import CallClient
+
+AppClient = tuple[FastAPI, httpx.AsyncClient]
+QUESTION = "what is the biggest problem your team has right now"
+
+
+async def _wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_spoken_turn_is_answered_scored_and_stored(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with running_app(make_settings()) as (app, client):
+        auth = await sign_up(client)
+        champion_id = await seed_ready_champion(app, await _user_id(client, auth))
+        session_id = (await _start(client, auth, champion_id)).json()["session_id"]
+
+        call = CallClient()
+        try:
+            answer = await client.post(
+                f"/training/sessions/{session_id}/offer", headers=auth, json=await call.offer()
+            )
+            assert answer.status_code == 200, answer.text
+            await call.answer(answer.json())
+
+            # The prospect speaks first (the scenario's opening line).
+            await _wait_for(lambda: call.loud_at, 20, "the greeting")
+            await _wait_for(
+                lambda: time.monotonic() - call.loud_at[-1] > 1.0, 30, "the greeting to end"
+            )
+
+            speech = synthesize(QUESTION, EspeakVoice(variant="m3", pitch=40))
+            call.mic.say((speech * 0.25).astype(np.int16), SAMPLE_RATE)
+            await _wait_for(lambda: call.mic.speech_ended_at, 20, "the question to be sent")
+            spoke_at = call.mic.speech_ended_at
+            await _wait_for(lambda: call.heard_since(spoke_at), 20, "a spoken reply")
+
+            async def scored() -> Any:
+                detail = (await client.get(f"/training/sessions/{session_id}", headers=auth)).json()
+                trainee = [t for t in detail["turns"] if t["role"] == "trainee"]
+                return detail if trainee and trainee[0]["score"] is not None else None
+
+            detail = await _wait_for(scored, 20, "the turn to be scored")
+            roles = [t["role"] for t in detail["turns"]]
+            assert roles[:3] == ["ai", "trainee", "ai"]
+            trainee = detail["turns"][1]
+            assert len(set(trainee["text"].split()) & set(QUESTION.split())) >= 2
+            assert detail["turns"][2]["text"]
+            await _wait_for(
+                lambda: any(
+                    m.get("type") == "server-message" and m["data"].get("type") == "turn-score"
+                    for m in call.messages
+                ),
+                10,
+                "the live score",
+            )
+            latency = await _wait_for(
+                lambda: next(
+                    (
+                        m["data"]
+                        for m in call.messages
+                        if m.get("type") == "server-message"
+                        and m["data"].get("type") == "turn-latency"
+                    ),
+                    None,
+                ),
+                10,
+                "the turn's latency",
+            )
+            assert 0 < latency["latency_ms"] < 5000
+        finally:
+            await call.close()
+
+        ended = await client.post("/training/end", headers=auth, json={"session_id": session_id})
+        assert ended.status_code == 200
+        assert ended.json()["scorecard"]["turn_count"] >= 1
+
+
+async def test_only_the_owner_of_an_active_session_may_connect(app_client: AppClient) -> None:
+    app, client = app_client
+    owner, other = await sign_up(client), await sign_up(client)
+    champion_id = await seed_ready_champion(app, await _user_id(client, owner))
+    session_id = (await _start(client, owner, champion_id)).json()["session_id"]
+    offer = {"sdp": "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", "type": "offer"}
+    path = f"/training/sessions/{session_id}/offer"
+
+    assert (await client.post(path, headers=other, json=offer)).status_code == 404
+    bad = await client.post(path, headers=owner, json={"sdp": "hello", "type": "offer"})
+    assert bad.status_code == 400 and "SDP" in bad.json()["detail"]
+    no_audio = await client.post(path, headers=owner, json=offer)
+    assert no_audio.status_code == 400 and "no audio" in no_audio.json()["detail"]
+    broken = await client.post(path, headers=owner, json={**offer, "sdp": offer["sdp"] + "m=audio"})
+    assert broken.status_code == 400
+    assert (
+        await client.post(path, headers=owner, json={"sdp": "", "type": "offer"})
+    ).status_code == 422
+    foreign = await client.post(path, headers=owner, json={**offer, "pc_id": "someone-elses"})
+    assert foreign.status_code == 404
+    ice = await client.patch(path, headers=owner, json={"pc_id": "nope", "candidates": []})
+    assert ice.status_code == 404
+
+    await client.post("/training/end", headers=owner, json={"session_id": session_id})
+    assert (await client.post(path, headers=owner, json=offer)).status_code == 409
+    health = await client.get("/health")
+    assert health.status_code == 200

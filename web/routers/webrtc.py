@@ -1,0 +1,128 @@
+"""Browser calls over WebRTC (SmallWebRTC): the SDP offer/answer and trickle ICE."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, status
+from pipecat.transports.smallwebrtc.connection import SmallWebRTCConnection
+from pipecat.transports.smallwebrtc.request_handler import (
+    IceCandidate,
+    SmallWebRTCPatchRequest,
+    SmallWebRTCRequest,
+)
+from pydantic import BaseModel, ConfigDict, Field
+
+from memory.models import TrainingSession
+from pipelines.training.session import TrainingError
+from web.calls import run_browser_call
+from web.deps import CurrentUser, ServicesDep, limit_per_user
+from web.services import Services
+
+router = APIRouter(
+    prefix="/training/sessions", tags=["training"], dependencies=[limit_per_user("training")]
+)
+MAX_SDP_CHARS = 100_000
+
+
+class OfferBody(BaseModel):
+    """An SDP offer (``pc_id`` to renegotiate an existing call)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
+    type: Literal["offer"]
+    pc_id: str | None = None
+    restart_pc: bool | None = None
+
+
+class AnswerBody(BaseModel):
+    """The SDP answer and the peer connection's id."""
+
+    sdp: str
+    type: str
+    pc_id: str
+
+
+class CandidateBody(BaseModel):
+    """One ICE candidate (an empty ``candidate`` ends the list)."""
+
+    candidate: str = Field(max_length=2_000)
+    sdp_mid: str
+    sdp_mline_index: int
+
+
+class IceBody(BaseModel):
+    """Trickled ICE candidates for a call."""
+
+    pc_id: str
+    candidates: list[CandidateBody] = Field(max_length=100)
+
+
+async def _active_session(services: Services, user_id: str, session_id: str) -> TrainingSession:
+    try:
+        training = await services.training.owned(user_id=user_id, session_id=session_id)
+    except TrainingError as exc:
+        raise HTTPException(exc.status, exc.message) from exc
+    if training.status != "active":
+        raise HTTPException(status.HTTP_409_CONFLICT, "this session has ended; start a new one")
+    return training
+
+
+def _own_call(services: Services, pc_id: str, session_id: str) -> None:
+    if services.calls.get(pc_id) != session_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "call not found for this session")
+
+
+@router.post("/{session_id}/offer", response_model=AnswerBody)
+async def offer(
+    session_id: str,
+    body: OfferBody,
+    user: CurrentUser,
+    services: ServicesDep,
+) -> AnswerBody:
+    """Starts (or renegotiates) the session's voice call; only its trainee may connect."""
+    training = await _active_session(services, user.id, session_id)
+    if body.pc_id is not None:
+        _own_call(services, body.pc_id, session_id)
+    if not body.sdp.lstrip().startswith("v=0"):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "sdp is not an SDP offer (v=0 ...)")
+    if "m=audio" not in body.sdp:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the offer has no audio to send or hear")
+
+    async def on_connection(connection: SmallWebRTCConnection) -> None:
+        services.calls[connection.pc_id] = session_id
+        services.start_call(run_browser_call(services, training, connection))
+
+    request = SmallWebRTCRequest(
+        sdp=body.sdp, type=body.type, pc_id=body.pc_id, restart_pc=body.restart_pc
+    )
+    try:
+        answer = await services.webrtc.handle_web_request(
+            request=request, webrtc_connection_callback=on_connection
+        )
+    except HTTPException:
+        raise
+    except Exception as exc:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, "the SDP offer could not be used; send a valid offer"
+        ) from exc
+    if not answer:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "no answer could be made for this offer")
+    return AnswerBody(**answer)
+
+
+@router.patch("/{session_id}/offer", status_code=status.HTTP_204_NO_CONTENT)
+async def ice(session_id: str, body: IceBody, user: CurrentUser, services: ServicesDep) -> None:
+    """Adds trickled ICE candidates to the session's call."""
+    await _active_session(services, user.id, session_id)
+    _own_call(services, body.pc_id, session_id)
+    candidates = [IceCandidate(c.candidate, c.sdp_mid, c.sdp_mline_index) for c in body.candidates]
+    try:
+        await services.webrtc.handle_patch_request(
+            SmallWebRTCPatchRequest(pc_id=body.pc_id, candidates=candidates)
+        )
+    except HTTPException:
+        raise
+    except Exception as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "an ICE candidate is malformed") from exc
