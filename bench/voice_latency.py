@@ -1,0 +1,278 @@
+"""Benchmarks voice-to-voice latency of live training calls over WebRTC on loopback.
+
+    .venv/bin/python -m bench.voice_latency [--calls 1 5] [--turns 4]
+
+For each call count N a fresh server subprocess (`champion-clone serve`, offline providers,
+temporary DATA_DIR) is started; this process signs up N users over HTTP, seeds a ready
+champion per user in the server's SQLite file, starts N sessions and runs N concurrent aiortc
+calls. Each call waits for the greeting to end (1 s without loud audio), then per turn says a
+discovery question (espeak-ng at x0.25 level) and measures v2v at the client: from the frame
+holding the last speech sample to the first received frame with |x| > 500, then waits until
+the bot has been quiet for 1 s. The server's own "turn-latency" messages are collected too.
+
+Printed per N: client v2v p50/p95, server-observed latency p50/p95, server CPU (% of one
+core, averaged over the calls) and per call, server peak RSS and its growth per call over
+idle, this process's CPU, and turns measured / missed. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import numpy as np
+
+SENTENCES = (
+    "what is the biggest problem your team has right now",
+    "walk me through how your team handles onboarding today",
+    "how do you measure success for your drivers",
+    "who else is involved when you choose a new vendor",
+    "what happens if you do not solve this problem this year",
+    "how much time does your team spend on scheduling each week",
+)
+MIC_LEVEL = 0.25
+QUIET_SECS = 1.0
+REPLY_TIMEOUT = 20.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _status_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _cpu_secs(pid: int) -> float:
+    """utime + stime of a process, in seconds."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _summary(samples: list[float]) -> str:
+    if not samples:
+        return "n/a"
+    return f"p50 {statistics.median(samples):.0f} ms, p95 {_pct(samples, 0.95):.0f} ms"
+
+
+async def _wait_for(check: Any, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def _quiet(call: Any, seconds: float) -> bool:
+    """Waits until no loud audio arrived for QUIET_SECS."""
+    return await _wait_for(
+        lambda: not call.loud_at or time.monotonic() - call.loud_at[-1] > QUIET_SECS, seconds
+    )
+
+
+async def _prepare(client: httpx.AsyncClient, db_url: str) -> tuple[dict[str, str], str]:
+    """Signs up a user, seeds a ready champion for them and starts a session."""
+    from memory.db import Database
+    from tests.test_training_api import seed_ready_champion
+
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    creds = {"email": email, "password": secrets.token_urlsafe(12)}
+    (await client.post("/auth/register", json=creds)).raise_for_status()
+    login = await client.post("/auth/login", json=creds)
+    login.raise_for_status()
+    auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    user_id = str((await client.get("/auth/me", headers=auth)).json()["id"])
+    db = Database(url=db_url)
+    try:
+        fake_app = SimpleNamespace(state=SimpleNamespace(services=SimpleNamespace(db=db)))
+        champion_id = await seed_ready_champion(fake_app, user_id)  # type: ignore[arg-type]
+    finally:
+        await db.engine.dispose()
+    started = await client.post("/training/start", headers=auth, json={"champion_id": champion_id})
+    started.raise_for_status()
+    return auth, str(started.json()["session_id"])
+
+
+async def _call(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    session_id: str,
+    turns: int,
+    speech: list[np.ndarray],
+    rate: int,
+    offset: int,
+) -> dict[str, Any]:
+    from tests.webrtc_client import CallClient
+
+    result: dict[str, Any] = {"v2v": [], "server": [], "missed": 0, "error": None}
+    call = CallClient()
+    try:
+        answer = await client.post(
+            f"/training/sessions/{session_id}/offer", headers=auth, json=await call.offer()
+        )
+        answer.raise_for_status()
+        await call.answer(answer.json())
+        if not await _wait_for(lambda: call.loud_at, 30):
+            result["error"] = "no greeting"
+            result["missed"] = turns
+            return result
+        await _quiet(call, 30)
+        for turn in range(turns):
+            await _quiet(call, 30)
+            previous_end = call.mic.speech_ended_at
+            call.mic.say(speech[(offset + turn) % len(speech)], rate)
+            await _wait_for(lambda p=previous_end: call.mic.speech_ended_at != p, 30)
+            ended = call.mic.speech_ended_at
+            assert ended is not None
+            if await _wait_for(lambda e=ended: call.heard_since(e), REPLY_TIMEOUT):
+                first = next(t for t in call.loud_at if t > ended)
+                result["v2v"].append((first - ended) * 1000)
+            else:
+                result["missed"] += 1
+            await _quiet(call, 30)
+        await asyncio.sleep(0.5)  # let the last turn-latency message arrive
+        result["server"] = [
+            float(m["data"]["latency_ms"])
+            for m in call.messages
+            if m.get("type") == "server-message" and m["data"].get("type") == "turn-latency"
+        ]
+        return result
+    except Exception as exc:  # a bench reports, it does not stop
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        return result
+    finally:
+        await call.close()
+        await client.post("/training/end", headers=auth, json={"session_id": session_id})
+
+
+def _start_server(work: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(work)),
+        "DATA_DIR": str(work / "data"),
+        "RATE_LIMIT_TRAINING": "10000/minute",
+        "RATE_LIMIT_LOGIN": "1000/minute",
+        "BCRYPT_ROUNDS": "4",
+    }
+    cli = Path(sys.executable).with_name("champion-clone")
+    with (work / "server.log").open("wb") as log:
+        return subprocess.Popen(
+            [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def _run(
+    server: subprocess.Popen[bytes],
+    work: Path,
+    port: int,
+    n: int,
+    turns: int,
+    speech: list[np.ndarray],
+    rate: int,
+) -> None:
+    data_dir = work / "data"
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        for _ in range(300):
+            try:
+                if (await client.get("/health")).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+        else:
+            raise RuntimeError(f"server did not start; see {work / 'server.log'}")
+        db_url = f"sqlite+aiosqlite:///{(data_dir / 'champion_clone.db').resolve()}"
+        prepared = [await _prepare(client, db_url) for _ in range(n)]
+        idle_rss = _status_mb(server.pid, "VmRSS")
+
+        server_cpu0, client0, wall0 = _cpu_secs(server.pid), os.times(), time.monotonic()
+        results = await asyncio.gather(
+            *(
+                _call(client, auth, sid, turns, speech, rate, i)
+                for i, (auth, sid) in enumerate(prepared)
+            )
+        )
+        wall = time.monotonic() - wall0
+        server_cpu = _cpu_secs(server.pid) - server_cpu0
+        client1 = os.times()
+        client_cpu = (client1.user + client1.system) - (client0.user + client0.system)
+        peak_rss = _status_mb(server.pid, "VmHWM")
+
+    v2v = [x for r in results for x in r["v2v"]]
+    observed = [x for r in results for x in r["server"]]
+    missed = sum(r["missed"] for r in results)
+    errors = [r["error"] for r in results if r["error"]]
+    cpu_pct = server_cpu / wall * 100
+    print(f"N={n} calls, {turns} turns each, {wall:.1f} s")
+    print(f"  client v2v:            {_summary(v2v)}")
+    print(f"  server turn-latency:   {_summary(observed)} ({len(observed)} messages)")
+    print(f"  server CPU:            {cpu_pct:.0f}% of one core, {cpu_pct / n:.0f}% per call")
+    print(
+        f"  server RSS:            idle {idle_rss:.0f} MB, peak {peak_rss:.0f} MB, "
+        f"+{(peak_rss - idle_rss) / n:.0f} MB per call"
+    )
+    print(f"  client CPU:            {client_cpu / wall * 100:.0f}% of one core")
+    print(f"  turns:                 {len(v2v)} measured, {missed} missed")
+    for error in errors:
+        print(f"  error: {error}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, nargs="+", default=[1, 5])
+    parser.add_argument("--turns", type=int, default=4)
+    args = parser.parse_args()
+
+    from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
+
+    voice = EspeakVoice(variant="m3", pitch=40)
+    speech = [(synthesize(text, voice) * MIC_LEVEL).astype(np.int16) for text in SENTENCES]
+    for n in args.calls:
+        work = Path(tempfile.mkdtemp(prefix="cc-voice-bench-"))
+        port = _free_port()
+        server = _start_server(work, port)
+        try:
+            asyncio.run(_run(server, work, port, n, args.turns, speech, SAMPLE_RATE))
+            shutil.rmtree(work, ignore_errors=True)  # kept (with server.log) after a failure
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+if __name__ == "__main__":
+    main()
