@@ -45,6 +45,11 @@ class MediaStore:
         incoming.unlink(missing_ok=True)
         self.delete_champion(champion_id)
 
+    def session_dir(self, session_id: str) -> Path:
+        """The folder that holds a training session's call recording."""
+        uuid.UUID(session_id)
+        return self.root / "sessions" / session_id
+
     def delete_champion(self, champion_id: str) -> None:
         """Removes every file of a champion."""
         shutil.rmtree(self.champion_dir(champion_id), ignore_errors=True)

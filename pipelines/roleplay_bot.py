@@ -6,6 +6,7 @@ websocket transport for a phone call, and calls `run_bot`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -29,6 +30,7 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
 from memory.models import TrainingSession
+from pipelines.recording import CallRecorder
 from pipelines.services.espeak.tts import EspeakTTSService
 from pipelines.services.sphinx.stt import SphinxSTTService
 from pipelines.training.agent_processor import TrainingAgentProcessor
@@ -53,10 +55,12 @@ async def run_bot(
     engine: DialogueEngine,
     first_message: str,
     voice_profile: dict[str, Any] | None,
+    recording_dir: Path | None = None,
     audio_in_sample_rate: int = 16_000,
     audio_out_sample_rate: int = 24_000,
 ) -> None:
-    """Runs one call until the trainee hangs up (or the call idles out)."""
+    """Runs one call until the trainee hangs up (or the call idles out); with
+    ``recording_dir``, each side of the call is recorded there as a WAV file."""
     stt = SphinxSTTService()
     tts = EspeakTTSService.from_profile(voice_profile or {})
     context = LLMContext([{"role": "assistant", "content": first_message}])
@@ -71,6 +75,7 @@ async def run_bot(
         ),
     )
     agent = TrainingAgentProcessor(service=service, training=training, ctx=ctx, engine=engine)
+    recorder = CallRecorder(folder=recording_dir) if recording_dir else None
 
     pipeline = Pipeline(
         [
@@ -80,6 +85,7 @@ async def run_bot(
             agent,  # the prospect (or champion) answers; storing and scoring beside
             tts,  # the reply in the prospect's (or champion's) voice
             transport.output(),  # audio back to the trainee
+            *([recorder.processor] if recorder else []),  # both sides, a WAV file each
             assistant_aggregator,  # what was actually spoken goes into the context
         ]
     )
@@ -103,6 +109,8 @@ async def run_bot(
 
     @transport.event_handler("on_client_connected")
     async def on_connected(_transport: Any, _client: Any) -> None:
+        if recorder is not None:
+            await recorder.start()
         await worker.queue_frames([TTSSpeakFrame(first_message)])
 
     @transport.event_handler("on_client_disconnected")
@@ -112,4 +120,8 @@ async def run_bot(
 
     runner = WorkerRunner(handle_sigint=False)
     await runner.add_workers(worker)
-    await runner.run()
+    try:
+        await runner.run()
+    finally:
+        if recorder is not None:
+            recorder.close()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import time
+import wave
 from collections.abc import Callable
 from typing import Any
 
@@ -102,6 +104,27 @@ async def test_a_spoken_turn_is_answered_scored_and_stored(
         ended = await client.post("/training/end", headers=auth, json={"session_id": session_id})
         assert ended.status_code == 200
         assert ended.json()["scorecard"]["turn_count"] >= 1
+
+        # Both sides of the call were recorded, each to its own WAV file.
+        async def recorded(track: str) -> tuple[np.ndarray] | None:
+            response = await client.get(
+                f"/training/sessions/{session_id}/recording/{track}", headers=auth
+            )
+            if response.status_code != 200:
+                return None
+            with wave.open(io.BytesIO(response.content)) as reader:
+                if reader.getnframes() == 0:  # still being written
+                    return None
+                assert reader.getframerate() == 16_000
+                return (np.frombuffer(reader.readframes(reader.getnframes()), np.int16),)
+
+        (trainee,) = await _wait_for(lambda: recorded("trainee"), 20, "the trainee's recording")
+        (ai,) = await _wait_for(lambda: recorded("ai"), 20, "the AI's recording")
+        assert np.abs(trainee).max() > 1000  # the question
+        assert np.abs(ai).max() > 1000  # the greeting and the reply
+        other = await sign_up(client)
+        stranger = await client.get(f"/training/sessions/{session_id}/recording/ai", headers=other)
+        assert stranger.status_code == 404
 
 
 async def test_only_the_owner_of_an_active_session_may_connect(app_client: AppClient) -> None:

@@ -44,6 +44,7 @@ async def run_browser_call(
             engine=engine,
             first_message=first,
             voice_profile=await voice_for(services, training),
+            recording_dir=services.media.session_dir(training.id),
         )
     except Exception:
         logger.exception("a call ended with an error")
