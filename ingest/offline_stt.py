@@ -19,6 +19,20 @@ from ingest.diarize import diarize
 from ingest.types import ExtractedAudio, ProgressCallback, Segment, TranscriptResult, Word
 from ingest.vad import SpeechRegion, VadSettings, speech_regions
 
+BLOCK_REGIONS = 8  # consecutive regions decoded together (see sphinx_worker.decode_block)
+
+
+def _by_channel(
+    block: list[tuple[int, SpeechRegion, str]],
+) -> list[list[tuple[int, SpeechRegion, str]]]:
+    parts: list[list[tuple[int, SpeechRegion, str]]] = []
+    for item in block:
+        if parts and parts[-1][0][0] == item[0]:
+            parts[-1].append(item)
+        else:
+            parts.append([item])
+    return parts
+
 
 class SphinxBatchTranscriber:
     """Transcribes recordings with pocketsphinx, offline.
@@ -69,29 +83,33 @@ class SphinxBatchTranscriber:
         executor = self._executor()
         done_seconds = 0.0
 
-        async def decode(index: int, region: SpeechRegion, speaker: str) -> Segment | None:
+        async def decode(block: list[tuple[int, SpeechRegion, str]]) -> list[Segment]:
             nonlocal done_seconds
-            call = partial(
-                sphinx_worker.decode_region, str(audio.channels[index]), region.start, region.end
-            )
-            text, words = await loop.run_in_executor(executor, call)
-            done_seconds += region.duration
+            channel = str(audio.channels[block[0][0]])
+            spans = [(region.start, region.end) for _i, region, _s in block]
+            call = partial(sphinx_worker.decode_block, channel, spans)
+            decoded = await loop.run_in_executor(executor, call)
+            done_seconds += sum(region.duration for _i, region, _s in block)
             if on_progress is not None:
                 await on_progress(min(done_seconds / total, 1.0))
-            if not words:
-                return None
-            return Segment(
-                start=words[0][1],
-                end=words[-1][2],
-                speaker=speaker,
-                text=text,
-                words=[Word(w, s, e) for w, s, e in words],
-            )
+            return [
+                Segment(
+                    start=words[0][1],
+                    end=words[-1][2],
+                    speaker=speaker,
+                    text=text,
+                    words=[Word(w, s, e) for w, s, e in words],
+                )
+                for (_i, _region, speaker), (text, words) in zip(block, decoded, strict=True)
+                if words
+            ]
 
-        results = await asyncio.gather(
-            *(decode(i, r, label) for (i, r), label in zip(jobs, labels, strict=True))
-        )
-        segments = sorted((s for s in results if s is not None), key=lambda s: (s.start, s.speaker))
+        labelled = [(i, r, label) for (i, r), label in zip(jobs, labels, strict=True)]
+        blocks = [labelled[n : n + BLOCK_REGIONS] for n in range(0, len(labelled), BLOCK_REGIONS)]
+        # A block never spans two channels: split where the channel changes.
+        blocks = [part for block in blocks for part in _by_channel(block)]
+        results = [s for found in await asyncio.gather(*map(decode, blocks)) for s in found]
+        segments = sorted(results, key=lambda s: (s.start, s.speaker))
         return TranscriptResult(segments=segments, provider=self.name, language="en")
 
     def close(self) -> None:

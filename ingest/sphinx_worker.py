@@ -11,6 +11,7 @@ import wave
 from typing import Any
 
 _decoder: Any = None
+_initial_cmn: Any = None
 _ALTERNATE = re.compile(r"\(\d+\)$")
 _NOT_WORDS = {"<s>", "</s>", "<sil>", "[noise]", "[laugh]", "[breath]", "[cough]", "[um]", "[uh]"}
 FRAMES_PER_SECOND = 100
@@ -18,7 +19,7 @@ FRAMES_PER_SECOND = 100
 
 def init_decoder(fwdflat: bool = True) -> None:
     """Creates this process's decoder (the en-us model ships in the wheel)."""
-    global _decoder
+    global _decoder, _initial_cmn
     from pocketsphinx import Decoder
 
     # Capping active HMMs and word exits per frame cut decode time by ~40% with the same
@@ -26,6 +27,20 @@ def init_decoder(fwdflat: bool = True) -> None:
     _decoder = Decoder(
         samprate=16000, fwdflat=fwdflat, bestpath=True, maxhmmpf=2000, maxwpf=5, loglevel="FATAL"
     )
+    _initial_cmn = _decoder.get_cmn()
+
+
+Words = list[tuple[str, float, float]]
+
+
+def decode_block(path: str, regions: list[tuple[float, float]]) -> list[tuple[str, Words]]:
+    """Decodes consecutive regions of one channel, in order, from the decoder's initial
+    acoustic state: the decoder adapts within a block, and a block's text does not depend
+    on which process decoded what before it (so the same file always reads the same)."""
+    if _decoder is None:
+        init_decoder()
+    _decoder.set_cmn(_initial_cmn)
+    return [decode_region(path, start, end) for start, end in regions]
 
 
 def decode_region(
