@@ -19,7 +19,7 @@ from ingest.diarize import diarize
 from ingest.types import ExtractedAudio, ProgressCallback, Segment, TranscriptResult, Word
 from ingest.vad import SpeechRegion, VadSettings, speech_regions
 
-BLOCK_REGIONS = 8  # consecutive regions decoded together (see sphinx_worker.decode_block)
+BLOCK_REGIONS = 4  # consecutive regions decoded together (see sphinx_worker.decode_block)
 
 
 def _by_channel(
