@@ -85,7 +85,6 @@ def extract_audio(source: Path, out_dir: Path) -> ExtractedAudio:
                     output.add(resampler, _as_float(frame, stereo))
             if resampler is not None:
                 output.add(resampler, np.zeros((0, len(partial)), np.float32), last=True)
-            output.flush()
         except av.FFmpegError as exc:
             raise ExtractionFailed(
                 "the recording's audio could not be decoded; it may be damaged or truncated"
@@ -156,9 +155,6 @@ class _BufferedChannels:
             out = resampler.resample_chunk(joined, last=last)
             if out.size:
                 self.write(np.clip(out * 32768, -32768, 32767).astype(np.int16).T)
-
-    def flush(self) -> None:
-        """Kept for symmetry: everything is written by the last `add`."""
 
     def write(self, block: np.ndarray) -> None:
         if self.stereo:
