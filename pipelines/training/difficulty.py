@@ -1,8 +1,9 @@
 """How the offline prospect behaves at each difficulty, from the scenario's levels.
 
-A scenario's ``difficulty_levels[difficulty]`` gives ``pushback`` (0..1),
-``objections_to_raise`` (a list of objection ``order`` numbers, or how many of the first
-ones) and ``patience_turns``; what it leaves out comes from `DEFAULT_LEVELS`.
+A scenario's ``difficulty_levels[difficulty]`` gives ``pushback`` (0..1, or the word
+"low", "medium" or "high" that scenarios written by Claude use), ``objections_to_raise``
+(a list of objection ``order`` numbers, or how many of the first ones) and
+``patience_turns``; what it leaves out comes from `DEFAULT_LEVELS`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ DEFAULT_LEVELS: dict[str, dict[str, Any]] = {
     "medium": {"pushback": 0.5, "objections_to_raise": 3, "patience_turns": 4},
     "hard": {"pushback": 0.85, "objections_to_raise": 99, "patience_turns": 2},
 }
+PUSHBACK_WORDS = {"low": 0.2, "medium": 0.5, "high": 0.85}
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,17 @@ def level_for(ctx: TrainingContext) -> Level:
     else:
         queue = objections[: max(0, int(wanted if wanted is not None else len(objections)))]
     return Level(
-        pushback=min(1.0, max(0.0, float(conf.get("pushback", 0.5)))),
+        pushback=pushback_of(conf.get("pushback", 0.5)),
         queue=tuple(queue),
         patience=max(1, int(conf.get("patience_turns", 4))),
     )
+
+
+def pushback_of(value: Any) -> float:
+    """A level's pushback as 0..1, from a number or a word in `PUSHBACK_WORDS` (else 0.5)."""
+    if isinstance(value, str) and value.strip().lower() in PUSHBACK_WORDS:
+        return PUSHBACK_WORDS[value.strip().lower()]
+    try:
+        return min(1.0, max(0.0, float(value)))
+    except (TypeError, ValueError):
+        return 0.5

@@ -129,18 +129,15 @@ class HeuristicTurnScorer:
         names = applicable(situation)
         marks = {c: CRITERIA[c](situation) for c in names}
         criteria = {c: round(min(100.0, max(0.0, float(m.score))), 1) for c, m in marks.items()}
-        line = await _champion_line(lines, situation, champion_category(situation, names))
+        found = await champion_lines(lines, situation, champion_category(situation, names))
+        line = found[0] if found else None
         return TurnScore(
             score=weighted_score(criteria),
             criteria=criteria,
             feedback=feedback(marks),
             suggestion=suggestion(marks, situation),
             champion_way=line.quote if line else None,
-            champion_way_source=(
-                {"category": line.category, "start": line.start, "end": line.end, "why": line.why}
-                if line
-                else None
-            ),
+            champion_way_source=way_source(line),
             provider=self.name,
         )
 
@@ -195,15 +192,24 @@ def champion_category(situation: Situation, names: list[str]) -> str:
     return "value_statement"
 
 
-async def _champion_line(
-    lines: ChampionLines, situation: Situation, category: str
-) -> ChampionLine | None:
+async def champion_lines(
+    lines: ChampionLines, situation: Situation, category: str, *, limit: int = 1
+) -> list[ChampionLine]:
+    """The champion's real lines closest to the moment (the prospect's last words and the
+    trainee's answer), best first; the first one is the champion's way. A failed lookup
+    gives none: the score matters more than the example."""
     query = f"{situation.prospect_last} {' '.join(situation.sig.words)}".strip()
     if not query:
-        return None
+        return []
     try:
-        found = await lines.closest(query, category=category, limit=1)
+        return await lines.closest(query, category=category, limit=limit)
     except Exception:  # the score matters more than the example; keep scoring
         logger.warning("champion line lookup failed; scoring without the champion's way")
+        return []
+
+
+def way_source(line: ChampionLine | None) -> dict[str, Any] | None:
+    """Where the champion's way comes from, as stored with the turn's score."""
+    if line is None:
         return None
-    return found[0] if found else None
+    return {"category": line.category, "start": line.start, "end": line.end, "why": line.why}
