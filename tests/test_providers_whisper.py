@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from ingest.providers.whisper import WhisperTranscriber, whisper_available
+from ingest.providers.whisper import WhisperTranscriber
 from ingest.types import ExtractedAudio
 from memory.provider_errors import ProviderError
+from memory.whisper_models import local_whisper_model, whisper_available
 
 RATE = 16_000
 
@@ -153,6 +154,7 @@ def test_whisper_available_checks_folders_and_the_local_cache(tmp_path: Path) ->
     assert whisper_available(str(folder)) is False  # a folder without model.bin
     (folder / "model.bin").write_bytes(b"\0")
     assert whisper_available(str(folder)) is True
+    assert local_whisper_model(str(folder)) == folder
 
     cache = tmp_path / "hf-cache"
     assert whisper_available("small", cache_dir=cache) is False
@@ -171,3 +173,5 @@ def test_whisper_available_checks_folders_and_the_local_cache(tmp_path: Path) ->
     assert whisper_available("small", cache_dir=cache) is True
     assert whisper_available("Systran/faster-whisper-small", cache_dir=cache) is True
     assert whisper_available("medium", cache_dir=cache) is False
+    # The cached name resolves to the snapshot folder, which loads without the network.
+    assert local_whisper_model("small", cache_dir=cache) == snapshot

@@ -54,7 +54,8 @@ def test_an_unsupported_database_is_named_in_the_error() -> None:
 
 
 def test_defaults_are_embedded_and_offline(tmp_path: Path) -> None:
-    settings = _settings(data_dir=tmp_path)
+    # The whisper model is pointed away from this machine's Hugging Face cache.
+    settings = _settings(data_dir=tmp_path, whisper_model=str(tmp_path / "no-model"))
     assert settings.resolved_database_url.startswith("sqlite+aiosqlite:///")
     assert settings.qdrant_url == ""
     assert settings.redis_url == ""
@@ -71,6 +72,25 @@ def test_keys_switch_providers() -> None:
         "embeddings": "sparse",
     }
     assert _settings(stt_provider="whisper").provider_choices()["stt"] == "whisper"
+
+
+def test_auto_stt_counts_a_whisper_model_on_this_machine(tmp_path: Path) -> None:
+    folder = tmp_path / "whisper-small"
+    folder.mkdir()
+    (folder / "model.bin").write_bytes(b"\0")
+    assert _settings(whisper_model=str(folder)).provider_choices()["stt"] == "whisper"
+    keyed = _settings(whisper_model=str(folder), deepgram_api_key="d")
+    assert keyed.provider_choices()["stt"] == "deepgram"
+    assert _settings(whisper_model=str(tmp_path / "absent")).provider_choices()["stt"] == "offline"
+
+
+def test_the_live_elevenlabs_model_is_read_from_its_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ELEVENLABS_TTS_MODEL", raising=False)
+    assert _settings().elevenlabs_tts_model == "eleven_flash_v2_5"
+    monkeypatch.setenv("ELEVENLABS_TTS_MODEL", "eleven_turbo_v2_5")
+    assert _settings().elevenlabs_tts_model == "eleven_turbo_v2_5"
 
 
 def test_cli_serve_exits_with_the_configuration_problem(monkeypatch: pytest.MonkeyPatch) -> None:

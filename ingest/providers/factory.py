@@ -13,8 +13,9 @@ import logging
 from ingest.providers.anthropic_analysis import ClaudePatternAnalyzer, ClaudeScenarioGenerator
 from ingest.providers.deepgram import DeepgramTranscriber
 from ingest.providers.elevenlabs_clone import ElevenLabsVoiceCloner
-from ingest.providers.whisper import WhisperTranscriber, whisper_available
+from ingest.providers.whisper import WhisperTranscriber
 from ingest.types import PatternAnalyzer, ScenarioGenerator, Transcriber, VoiceCloner
+from memory.whisper_models import whisper_available
 
 logger = logging.getLogger(__name__)
 

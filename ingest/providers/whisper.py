@@ -151,37 +151,3 @@ def _segment(item: Any, *, speaker: str) -> Segment | None:
         if str(w.word).strip()
     ]
     return Segment(float(item.start), float(item.end), speaker, text, words)
-
-
-def whisper_available(model: str, *, cache_dir: str | Path | None = None) -> bool:
-    """Whether ``model`` can be loaded without a download: a local model folder, or a
-    model name / Hugging Face repo id already in the local cache. Never touches the network.
-
-    Args:
-        model: a faster-whisper model name ("small"), a repo id, or a folder path.
-        cache_dir: the Hugging Face cache to look in; None uses the default one.
-    """
-    if not model:
-        return False
-    folder = Path(model).expanduser()
-    if folder.is_dir():
-        return (folder / "model.bin").is_file()
-    repo_id = model if "/" in model else _repo_for(model)
-    if repo_id is None:
-        return False
-    from huggingface_hub import try_to_load_from_cache
-
-    try:
-        found = try_to_load_from_cache(repo_id, "model.bin", cache_dir=cache_dir)
-    except Exception:  # a malformed repo id is "not available", not a crash
-        return False
-    return isinstance(found, str)
-
-
-def _repo_for(name: str) -> str | None:
-    # faster-whisper maps its short names ("small", "large-v3") to repo ids in this table;
-    # it has no public accessor for it.
-    from faster_whisper import utils
-
-    table: dict[str, str] = getattr(utils, "_MODELS", {})
-    return table.get(name)

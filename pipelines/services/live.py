@@ -1,0 +1,178 @@
+"""The speech services of a live call, chosen from plain settings values.
+
+STT follows the order ingest uses (`ingest/providers/factory.py`): a Deepgram key, else a
+faster-whisper model already on this machine, else pocketsphinx. A forced ``stt_provider``
+that cannot work is refused with a `ValueError` naming what is missing, so a misconfigured
+deployment fails at the start of a call instead of silently speaking to a different engine.
+TTS is ElevenLabs when a key is set and the voice profile carries a cloned voice id, else
+espeak-ng with the profile's pitch and rate.
+
+Entry points read the settings and pass the values in; nothing here reads the environment.
+Each choice is logged once per process, with a static message (never a key).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+from pipecat.services.deepgram.stt import DeepgramSTTService
+from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
+from pipecat.services.stt_service import STTService
+from pipecat.services.tts_service import TTSService
+from pipecat.services.whisper.stt import WhisperSTTService
+
+from memory.whisper_models import local_whisper_model
+from pipelines.services.espeak.tts import EspeakTTSService
+from pipelines.services.sphinx.stt import SphinxSTTService
+
+STT_PROVIDERS = ("auto", "deepgram", "whisper", "offline")
+DEEPGRAM_MODEL = "nova-3"
+ELEVENLABS_URL = "wss://api.elevenlabs.io"
+CLONED_VOICE_PROVIDER = "elevenlabs"
+
+
+@functools.cache
+def _log_once(level: str, message: str) -> None:
+    logger.opt(depth=1).log(level, message)
+
+
+def make_live_stt(
+    *,
+    deepgram_api_key: str,
+    stt_provider: str,
+    whisper_model: str,
+    language: str | None = None,
+    deepgram_base_url: str | None = None,
+) -> tuple[STTService, str]:
+    """The streaming speech-to-text service for a live call.
+
+    The services take the pipeline's input sample rate (16 kHz in the roleplay bot): Deepgram
+    is asked for linear16 at that rate, and faster-whisper reads 16 kHz PCM.
+
+    Args:
+        deepgram_api_key: the Deepgram key; empty when not configured.
+        stt_provider: "auto" (Deepgram with a key, else a whisper model already on this
+            machine, else offline), "deepgram", "whisper" or "offline".
+        whisper_model: a faster-whisper model name, repo id or local folder; it is only used
+            when already on this machine (never downloaded here). Loading it takes a few
+            seconds of CPU, so call this off the event loop when whisper may be chosen.
+        language: a language code for the cloud or local model; None keeps English.
+        deepgram_base_url: another Deepgram endpoint (``wss://`` or, for a private
+            deployment, ``ws://`` host and port); None is Deepgram's cloud.
+
+    Returns:
+        The service and its provider name ("deepgram", "whisper" or "offline").
+
+    Raises:
+        ValueError: ``stt_provider`` is not one of `STT_PROVIDERS`, or it forces a provider
+            whose key or model is missing.
+    """
+    if stt_provider not in STT_PROVIDERS:
+        raise ValueError(f"STT_PROVIDER must be one of {', '.join(STT_PROVIDERS)}")
+    key = deepgram_api_key.strip()
+    if stt_provider == "deepgram" and not key:
+        raise ValueError("STT_PROVIDER=deepgram needs DEEPGRAM_API_KEY to be set")
+    if stt_provider in ("auto", "deepgram") and key:
+        _log_once("INFO", "live transcription: deepgram")
+        return _deepgram_stt(key, language, deepgram_base_url), "deepgram"
+    if stt_provider in ("auto", "whisper"):
+        whisper = _local_whisper_stt(whisper_model, language, forced=stt_provider == "whisper")
+        if whisper is not None:
+            _log_once("INFO", "live transcription: whisper (local model)")
+            return whisper, "whisper"
+    _log_once("INFO", "live transcription: offline")
+    return SphinxSTTService(), "offline"
+
+
+def make_live_tts(
+    *,
+    elevenlabs_api_key: str,
+    voice_profile: Mapping[str, Any],
+    elevenlabs_model: str = "eleven_flash_v2_5",
+    elevenlabs_base_url: str | None = None,
+) -> tuple[TTSService, str]:
+    """The text-to-speech service for a live call, speaking with the given voice.
+
+    Args:
+        elevenlabs_api_key: the ElevenLabs key; empty when not configured.
+        voice_profile: the voice the AI speaks with, as the ingest voice step stores it
+            (``provider``, ``voice_id`` when cloned, ``median_pitch_hz``, ...).
+        elevenlabs_model: the ElevenLabs TTS model.
+        elevenlabs_base_url: another ElevenLabs websocket endpoint; None is ElevenLabs' cloud.
+
+    Returns:
+        The service and its provider name ("elevenlabs" or "offline"). The audio comes at
+        the pipeline's output sample rate either way.
+    """
+    key = elevenlabs_api_key.strip()
+    voice_id = cloned_voice_id(voice_profile)
+    if key and voice_id:
+        _log_once("INFO", "live speech: elevenlabs (cloned voice)")
+        service = ElevenLabsTTSService(
+            api_key=key,
+            url=elevenlabs_base_url or ELEVENLABS_URL,
+            settings=ElevenLabsTTSService.Settings(model=elevenlabs_model, voice=voice_id),
+        )
+        return service, "elevenlabs"
+    if key:
+        _log_once("INFO", "live speech: espeak-ng (no cloned voice for this champion)")
+    else:
+        _log_once("INFO", "live speech: espeak-ng (no elevenlabs key)")
+    return EspeakTTSService.from_profile(voice_profile), "offline"
+
+
+def cloned_voice_id(voice_profile: Mapping[str, Any]) -> str | None:
+    """The ElevenLabs voice id of a cloned voice profile, or None for a measured one.
+
+    Args:
+        voice_profile: a voice profile as the ingest voice step stores it.
+    """
+    voice_id = voice_profile.get("voice_id")
+    if voice_profile.get("provider") != CLONED_VOICE_PROVIDER or not isinstance(voice_id, str):
+        return None
+    return voice_id.strip() or None
+
+
+def _deepgram_stt(key: str, language: str | None, base_url: str | None) -> DeepgramSTTService:
+    # Interim results keep Deepgram's transcript current while the user speaks; on the VAD's
+    # stop the service sends Finalize and Deepgram flushes the tail at once (from_finalize),
+    # so the final TranscriptionFrame comes marked finalized and the turn can end without
+    # waiting for Deepgram's own endpointing.
+    settings = DeepgramSTTService.Settings(
+        model=DEEPGRAM_MODEL, interim_results=True, punctuate=True, smart_format=True
+    )
+    if language:
+        settings.language = language
+    return DeepgramSTTService(
+        api_key=key, base_url=base_url or "", encoding="linear16", settings=settings
+    )
+
+
+def _local_whisper_stt(model: str, language: str | None, *, forced: bool) -> STTService | None:
+    folder = local_whisper_model(model)
+    if folder is None:
+        if forced:
+            raise ValueError(
+                f"STT_PROVIDER=whisper needs WHISPER_MODEL={model!r} on this machine "
+                "(a model folder or the Hugging Face cache); it is never downloaded here"
+            )
+        return None
+    try:
+        return _whisper_stt(folder, language)
+    except Exception as exc:  # CTranslate2 and faster-whisper raise many kinds
+        if forced:
+            raise ValueError(f"WHISPER_MODEL={model!r} could not be loaded") from exc
+        _log_once("WARNING", "the local whisper model could not be loaded; calls use offline STT")
+        return None
+
+
+def _whisper_stt(folder: Path, language: str | None) -> WhisperSTTService:
+    # A folder path makes faster-whisper load from disk, never from the Hugging Face hub.
+    settings = WhisperSTTService.Settings(model=str(folder))
+    if language:
+        settings.language = language
+    return WhisperSTTService(device="auto", compute_type="int8", settings=settings)

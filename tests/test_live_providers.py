@@ -1,0 +1,478 @@
+"""The live call's STT and TTS providers: which one settings choose, and that the cloud ones
+speak the documented wire protocols (local websocket fakes that check our requests)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from loguru import logger
+from pipecat.frames.frames import (
+    ErrorFrame,
+    Frame,
+    InputAudioRawFrame,
+    InterimTranscriptionFrame,
+    TranscriptionFrame,
+    TTSAudioRawFrame,
+    TTSSpeakFrame,
+    TTSStartedFrame,
+    TTSStoppedFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.pipeline.worker import PipelineParams
+from pipecat.services.deepgram.stt import DeepgramSTTService
+from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
+from pipecat.services.whisper import stt as pipecat_whisper
+from pipecat.services.whisper.stt import WhisperSTTService
+from pipecat.tests.utils import SleepFrame, run_test
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from pipelines.services import live
+from pipelines.services.espeak.tts import EspeakTTSService
+from pipelines.services.sphinx.stt import SphinxSTTService
+
+SECRET = "key-that-must-never-be-logged"
+VOICE_ID = "JBFqnCBsd6RMkjVDRZzb"
+CLONED = {
+    "speaker": "S0",
+    "provider": "elevenlabs",
+    "median_pitch_hz": 180.0,
+    "speaking_rate_wpm": 160.0,
+    "energy_db": -20.0,
+    "voice_id": VOICE_ID,
+}
+MEASURED = {**CLONED, "provider": "offline", "voice_id": None}
+
+
+@pytest.fixture(autouse=True)
+def fresh_log() -> Iterator[None]:
+    live._log_once.cache_clear()
+    yield
+    live._log_once.cache_clear()
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[str]]:
+    lines: list[str] = []
+    sink = logger.add(
+        lambda message: lines.append(f"{message.record['level'].name} {message.record['message']}"),
+        level="INFO",
+        filter="pipelines.services.live",
+    )
+    yield lines
+    logger.remove(sink)
+
+
+class FakeWhisperModel:
+    """Stands in for faster_whisper.WhisperModel: records where it was loaded from."""
+
+    loaded: list[tuple[str, dict[str, Any]]] = []
+    supported_languages = ["en", "de", "fr"]
+
+    def __init__(self, model_size_or_path: str, **kwargs: Any) -> None:
+        FakeWhisperModel.loaded.append((model_size_or_path, kwargs))
+
+
+@pytest.fixture
+def fake_whisper(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    FakeWhisperModel.loaded = []
+    monkeypatch.setattr(pipecat_whisper, "WhisperModel", FakeWhisperModel)
+    return FakeWhisperModel.loaded
+
+
+@pytest.fixture
+def local_model(tmp_path: Path) -> Path:
+    folder = tmp_path / "whisper-small"
+    folder.mkdir()
+    (folder / "model.bin").write_bytes(b"\0")
+    return folder
+
+
+def stt(provider: str, *, key: str = "", model: str = "", **kwargs: Any) -> tuple[Any, str]:
+    return live.make_live_stt(
+        deepgram_api_key=key, stt_provider=provider, whisper_model=model, **kwargs
+    )
+
+
+# --- Selection -------------------------------------------------------------------------------
+
+
+def test_auto_and_forced_deepgram_with_a_key(local_model: Path) -> None:
+    for mode in ("auto", "deepgram"):
+        service, name = stt(mode, key=SECRET, model=str(local_model))
+        assert isinstance(service, DeepgramSTTService)
+        assert name == "deepgram"
+        assert service._settings.model == "nova-3"
+        assert service._settings.interim_results is True
+
+
+def test_auto_without_a_key_takes_a_local_whisper_model(
+    local_model: Path, fake_whisper: list[tuple[str, dict[str, Any]]]
+) -> None:
+    for mode in ("auto", "whisper"):
+        service, name = stt(mode, key="  ", model=str(local_model))
+        assert isinstance(service, WhisperSTTService)
+        assert name == "whisper"
+    # Loaded from the folder itself: faster-whisper only downloads for a bare model name.
+    assert [path for path, _ in fake_whisper] == [str(local_model)] * 2
+
+
+def test_whisper_from_the_hugging_face_cache_loads_the_snapshot_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_whisper: list[tuple[str, dict[str, Any]]]
+) -> None:
+    cache = tmp_path / "hf-cache"
+    repo = cache / "models--Systran--faster-whisper-small"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0123456789abcdef0123456789abcdef01234567")
+    snapshot = repo / "snapshots" / "0123456789abcdef0123456789abcdef01234567"
+    snapshot.mkdir(parents=True)
+    (snapshot / "model.bin").write_bytes(b"\0")
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+
+    service, name = stt("whisper", model="small", language="de")
+
+    assert name == "whisper"
+    assert fake_whisper == [(str(snapshot), {"device": "auto", "compute_type": "int8"})]
+    assert service._settings.language == "de"
+
+
+def test_auto_without_key_or_model_is_offline(tmp_path: Path) -> None:
+    service, name = stt("auto", model=str(tmp_path / "never-downloaded"))
+    assert isinstance(service, SphinxSTTService)
+    assert name == "offline"
+
+
+def test_offline_mode_ignores_keys_and_models(local_model: Path) -> None:
+    service, name = stt("offline", key=SECRET, model=str(local_model))
+    assert isinstance(service, SphinxSTTService)
+    assert name == "offline"
+
+
+def test_forced_deepgram_without_a_key_names_the_key() -> None:
+    with pytest.raises(ValueError, match="DEEPGRAM_API_KEY"):
+        stt("deepgram", key=" ")
+
+
+def test_forced_whisper_without_the_model_names_the_model_and_never_downloads(
+    tmp_path: Path, fake_whisper: list[tuple[str, dict[str, Any]]]
+) -> None:
+    missing = str(tmp_path / "no-such-model")
+    with pytest.raises(ValueError, match=r"WHISPER_MODEL=.*no-such-model"):
+        stt("whisper", key=SECRET, model=missing)
+    with pytest.raises(ValueError, match="WHISPER_MODEL='large-v3'"):
+        stt("whisper", model="large-v3")  # a bare name that is not in the cache
+    assert fake_whisper == []  # nothing was even tried
+
+
+def test_a_whisper_model_that_cannot_load(local_model: Path) -> None:
+    # The real faster-whisper on a corrupt local model.bin: it fails at once, offline.
+    with pytest.raises(ValueError, match="could not be loaded"):
+        stt("whisper", model=str(local_model))
+    service, name = stt("auto", model=str(local_model))
+    assert isinstance(service, SphinxSTTService)
+    assert name == "offline"
+
+
+def test_unknown_stt_provider_is_refused() -> None:
+    with pytest.raises(ValueError, match="STT_PROVIDER"):
+        stt("sphinx")
+
+
+def test_elevenlabs_only_with_a_key_and_a_cloned_voice() -> None:
+    service, name = live.make_live_tts(elevenlabs_api_key=SECRET, voice_profile=CLONED)
+    assert isinstance(service, ElevenLabsTTSService)
+    assert name == "elevenlabs"
+    assert service._settings.voice == VOICE_ID
+    assert service._settings.model == "eleven_flash_v2_5"
+
+    for key, profile in [(SECRET, MEASURED), (SECRET, {}), ("", CLONED), (" ", MEASURED)]:
+        service, name = live.make_live_tts(elevenlabs_api_key=key, voice_profile=profile)
+        assert isinstance(service, EspeakTTSService)
+        assert name == "offline"
+
+
+def test_espeak_keeps_the_measured_voice() -> None:
+    low = {**MEASURED, "median_pitch_hz": 95.0}
+    service, _ = live.make_live_tts(elevenlabs_api_key=SECRET, voice_profile=low)
+    assert isinstance(service, EspeakTTSService)
+    assert service.voice == EspeakTTSService.from_profile(low).voice
+
+
+def test_cloned_voice_id_needs_the_elevenlabs_provider() -> None:
+    assert live.cloned_voice_id(CLONED) == VOICE_ID
+    assert live.cloned_voice_id({**CLONED, "provider": "other"}) is None
+    assert live.cloned_voice_id({**CLONED, "voice_id": "  "}) is None
+    assert live.cloned_voice_id({"provider": "elevenlabs", "voice_id": 7}) is None
+
+
+def test_choices_are_logged_once_without_keys(log_lines: list[str], tmp_path: Path) -> None:
+    for _ in range(3):
+        stt("deepgram", key=SECRET)
+        stt("auto", model=str(tmp_path / "missing"))
+        live.make_live_tts(elevenlabs_api_key=SECRET, voice_profile=CLONED)
+        live.make_live_tts(elevenlabs_api_key=SECRET, voice_profile=MEASURED)
+        live.make_live_tts(elevenlabs_api_key="", voice_profile=MEASURED)
+
+    assert log_lines == [
+        "INFO live transcription: deepgram",
+        "INFO live transcription: offline",
+        "INFO live speech: elevenlabs (cloned voice)",
+        "INFO live speech: espeak-ng (no cloned voice for this champion)",
+        "INFO live speech: espeak-ng (no elevenlabs key)",
+    ]
+    assert all(SECRET not in line for line in log_lines)
+
+
+# --- Deepgram streaming, against a local fake of wss://api.deepgram.com/v1/listen ------------
+
+RATE = 16_000
+FRAME_BYTES = RATE * 2 // 50  # 20 ms of 16-bit mono, as SmallWebRTC delivers it
+
+
+def deepgram_results(transcript: str, *, is_final: bool, from_finalize: bool = False) -> str:
+    """A `Results` message as Deepgram documents it for live streaming."""
+    words = [
+        {"word": w.lower().strip(".,"), "start": 0.1 * i, "end": 0.1 * i + 0.1, "confidence": 0.98}
+        for i, w in enumerate(transcript.split())
+    ]
+    for word, spoken in zip(words, transcript.split(), strict=True):
+        word["punctuated_word"] = spoken
+    return json.dumps(
+        {
+            "type": "Results",
+            "channel_index": [0, 1],
+            "duration": 0.5,
+            "start": 0.0,
+            "is_final": is_final,
+            "speech_final": is_final,
+            "from_finalize": from_finalize,
+            "channel": {
+                "alternatives": [{"transcript": transcript, "confidence": 0.98, "words": words}]
+            },
+            "metadata": {
+                "request_id": "5d2f6a5e-2c52-4d6b-9a52-7c0c1ab2a7f1",
+                "model_info": {
+                    "name": "general-nova-3",
+                    "version": "2025-01-01.0",
+                    "arch": "nova-3",
+                },
+                "model_uuid": "40bd3654-e622-47c6-b8bd-dd7d5d4f2a19",
+            },
+        }
+    )
+
+
+@dataclass
+class FakeDeepgram:
+    """Deepgram's live endpoint: records the request and replays interim, then final results.
+
+    It answers the handshake with 401 unless ``Authorization: Token <key>`` is sent (as
+    Deepgram does), sends an interim result once 0.2 s of audio has arrived, and the final
+    result when the client sends ``Finalize``.
+    """
+
+    key: str
+    path: str = ""
+    query: dict[str, list[str]] = field(default_factory=dict)
+    audio_bytes: int = 0
+    controls: list[str] = field(default_factory=list)
+
+    def check_auth(self, _conn: ServerConnection, request: Request) -> Response | None:
+        if request.headers.get("Authorization") != f"Token {self.key}":
+            return Response(401, "Unauthorized", Headers(), b"invalid credentials")
+        return None
+
+    async def handle(self, ws: ServerConnection) -> None:
+        url = urlsplit(ws.request.path if ws.request else "")
+        self.path, self.query = url.path, parse_qs(url.query)
+        interim_sent = False
+        async for message in ws:
+            if isinstance(message, bytes):
+                self.audio_bytes += len(message)
+                if not interim_sent and self.audio_bytes >= RATE * 2 // 5:
+                    interim_sent = True
+                    await ws.send(deepgram_results("Tell me", is_final=False))
+                continue
+            kind = json.loads(message)["type"]
+            self.controls.append(kind)
+            if kind == "Finalize":
+                final = deepgram_results("Tell me more about pricing.", is_final=True)
+                await ws.send(final.replace('"from_finalize": false', '"from_finalize": true'))
+            elif kind == "CloseStream":
+                await ws.close()
+
+
+@asynccontextmanager
+async def websocket_server(handler: Any, process_request: Any = None) -> AsyncIterator[str]:
+    """A websocket server on a free loopback port; yields its ws:// base URL."""
+    async with serve(handler, "127.0.0.1", 0, process_request=process_request) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield f"ws://127.0.0.1:{port}"
+
+
+def speech_frames(seconds: float) -> list[Frame]:
+    """The user's turn as the STT sees it: VAD start, 20 ms audio frames, VAD stop."""
+    count = int(seconds * 50)
+    audio = [
+        InputAudioRawFrame(audio=bytes([i % 256]) * FRAME_BYTES, sample_rate=RATE, num_channels=1)
+        for i in range(count)
+    ]
+    return [VADUserStartedSpeakingFrame(), *audio, VADUserStoppedSpeakingFrame()]
+
+
+def of_type(frames: Sequence[Frame], kind: type[Frame]) -> list[Any]:
+    return [f for f in frames if isinstance(f, kind)]
+
+
+async def test_deepgram_streams_audio_and_the_finalized_transcript_comes_out() -> None:
+    fake = FakeDeepgram(key=SECRET)
+    async with websocket_server(fake.handle, fake.check_auth) as url:
+        service, _ = stt("auto", key=SECRET, deepgram_base_url=url)
+        down, up = await run_test(
+            service,
+            frames_to_send=[*speech_frames(0.6), SleepFrame(0.5)],
+            pipeline_params=PipelineParams(audio_in_sample_rate=RATE),
+        )
+
+    assert fake.path == "/v1/listen"
+    query = {name: values[0] for name, values in fake.query.items()}
+    assert query["model"] == "nova-3"
+    assert query["encoding"] == "linear16"
+    assert query["sample_rate"] == "16000"
+    assert query["channels"] == "1"
+    assert query["interim_results"] == "true"
+    assert query["punctuate"] == "true"
+    assert query["language"] == "en"
+    assert fake.audio_bytes == 30 * FRAME_BYTES  # every audio frame reached Deepgram
+    assert fake.controls[0] == "Finalize"  # sent at the VAD's stop, for a prompt final
+    assert fake.controls[-1] == "CloseStream"
+
+    assert [f.text for f in of_type(down, InterimTranscriptionFrame)] == ["Tell me"]
+    [final] = of_type(down, TranscriptionFrame)
+    assert final.text == "Tell me more about pricing."
+    assert final.finalized is True  # lets the turn end at once
+    assert down.index(of_type(down, InterimTranscriptionFrame)[0]) < down.index(final)
+    assert not of_type(up, ErrorFrame)
+
+
+async def test_deepgram_rejecting_the_key_is_an_error_frame_not_a_hang() -> None:
+    fake = FakeDeepgram(key="the-right-key")
+    async with websocket_server(fake.handle, fake.check_auth) as url:
+        service, _ = stt("deepgram", key=SECRET, deepgram_base_url=url)
+        down, up = await asyncio.wait_for(
+            run_test(
+                service,
+                frames_to_send=[*speech_frames(0.1), SleepFrame(0.2)],
+                pipeline_params=PipelineParams(audio_in_sample_rate=RATE),
+            ),
+            timeout=10,
+        )
+
+    assert fake.audio_bytes == 0
+    assert any("401" in f.error for f in of_type(up, ErrorFrame))
+    assert not of_type(down, TranscriptionFrame)
+
+
+# --- ElevenLabs streaming, against a local fake of its multi-stream-input websocket ----------
+
+OUT_RATE = 24_000
+
+
+def alignment(text: str) -> dict[str, list[Any]]:
+    chars = list(text)
+    return {
+        "chars": chars,
+        "charStartTimesMs": [60 * i for i in range(len(chars))],
+        "charDurationsMs": [60] * len(chars),
+    }
+
+
+@dataclass
+class FakeElevenLabs:
+    """ElevenLabs' ``multi-stream-input`` endpoint: records what we send, replays PCM audio.
+
+    The handshake is refused with 401 unless the ``xi-api-key`` header carries the key. Text
+    sent to a context is answered with two base64 PCM chunks (with character alignment);
+    closing the context is answered with ``isFinal``; ``close_socket`` closes the socket.
+    """
+
+    key: str
+    path: str = ""
+    query: dict[str, list[str]] = field(default_factory=dict)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    chunk_bytes: int = OUT_RATE * 2 // 10  # 100 ms of 16-bit mono per chunk
+
+    def check_auth(self, _conn: ServerConnection, request: Request) -> Response | None:
+        if request.headers.get("xi-api-key") != self.key:
+            return Response(401, "Unauthorized", Headers(), b"invalid api key")
+        return None
+
+    async def handle(self, ws: ServerConnection) -> None:
+        url = urlsplit(ws.request.path if ws.request else "")
+        self.path, self.query = url.path, parse_qs(url.query)
+        async for raw in ws:
+            message = json.loads(raw)
+            self.messages.append(message)
+            context = message.get("context_id")
+            if message.get("close_socket"):
+                await ws.close()
+            elif message.get("close_context"):
+                await ws.send(json.dumps({"isFinal": True, "contextId": context}))
+            elif message.get("text", "").strip():
+                for part in (message["text"][:10], message["text"][10:]):
+                    audio = base64.b64encode(b"\x01\x02" * (self.chunk_bytes // 2)).decode()
+                    reply = {
+                        "audio": audio,
+                        "isFinal": None,
+                        "normalizedAlignment": alignment(part),
+                        "alignment": alignment(part),
+                        "contextId": context,
+                    }
+                    await ws.send(json.dumps(reply))
+
+
+async def test_elevenlabs_speaks_with_the_cloned_voice_and_audio_comes_out() -> None:
+    fake = FakeElevenLabs(key=SECRET)
+    sentence = "Walk me through your onboarding."
+    async with websocket_server(fake.handle, fake.check_auth) as url:
+        service, _ = live.make_live_tts(
+            elevenlabs_api_key=SECRET, voice_profile=CLONED, elevenlabs_base_url=url
+        )
+        down, up = await run_test(
+            service,
+            frames_to_send=[TTSSpeakFrame(sentence), SleepFrame(0.8)],
+            pipeline_params=PipelineParams(audio_out_sample_rate=OUT_RATE),
+        )
+
+    assert fake.path == f"/v1/text-to-speech/{VOICE_ID}/multi-stream-input"
+    query = {name: values[0] for name, values in fake.query.items()}
+    assert query["model_id"] == "eleven_flash_v2_5"
+    assert query["output_format"] == "pcm_24000"
+    assert query["auto_mode"] == "true"  # whole sentences go out, so no server buffering
+    context = fake.messages[0]["context_id"]
+    sent_text = "".join(m.get("text", "") for m in fake.messages if m.get("context_id") == context)
+    assert sent_text.strip() == sentence
+    assert {"context_id": context, "close_context": True} in fake.messages
+    assert fake.messages[-1] == {"close_socket": True}
+
+    audio = of_type(down, TTSAudioRawFrame)
+    assert sum(len(f.audio) for f in audio) == 2 * fake.chunk_bytes
+    assert {(f.sample_rate, f.num_channels) for f in audio} == {(OUT_RATE, 1)}
+    assert audio[0].audio[:4] == b"\x01\x02\x01\x02"
+    started, stopped = of_type(down, TTSStartedFrame), of_type(down, TTSStoppedFrame)
+    assert len(started) == 1 and len(stopped) == 1
+    assert down.index(started[0]) < down.index(audio[0]) < down.index(stopped[0])
+    assert not of_type(up, ErrorFrame)
