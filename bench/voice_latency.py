@@ -47,6 +47,14 @@ SENTENCES = (
 MIC_LEVEL = 0.25
 QUIET_SECS = 1.0
 REPLY_TIMEOUT = 20.0
+PARTS = (
+    "end_of_turn_ms",
+    "stt_ms",
+    "llm_first_token_ms",
+    "tts_first_audio_ms",
+    "server_output_ms",
+    "pipeline_ms",
+)
 
 
 def _free_port() -> int:
@@ -153,15 +161,18 @@ async def _call(
             if await _wait_for(lambda e=ended: call.heard_since(e), REPLY_TIMEOUT):
                 first = next(t for t in call.loud_at if t > ended)
                 result["v2v"].append((first - ended) * 1000)
+                call.report_latency((first - ended) * 1000)
             else:
                 result["missed"] += 1
             await _quiet(call, 30)
         await asyncio.sleep(0.5)  # let the last turn-latency message arrive
-        result["server"] = [
-            float(m["data"]["latency_ms"])
+        latency = [
+            m["data"]
             for m in call.messages
             if m.get("type") == "server-message" and m["data"].get("type") == "turn-latency"
         ]
+        result["server"] = [float(m["latency_ms"]) for m in latency]
+        result["parts"] = [m.get("breakdown") or {} for m in latency]
         return result
     except Exception as exc:  # a bench reports, it does not stop
         result["error"] = f"{type(exc).__name__}: {exc}"
@@ -237,6 +248,11 @@ async def _run(
     print(f"N={n} calls, {turns} turns each, {wall:.1f} s")
     print(f"  client v2v:            {_summary(v2v)}")
     print(f"  server turn-latency:   {_summary(observed)} ({len(observed)} messages)")
+    parts = [p for r in results for p in r.get("parts", [])]
+    for key in PARTS:
+        values = [float(p[key]) for p in parts if key in p]
+        if values:
+            print(f"    {key:<22} p50 {statistics.median(values):.0f} ms")
     print(f"  server CPU:            {cpu_pct:.0f}% of one core, {cpu_pct / n:.0f}% per call")
     print(
         f"  server RSS:            idle {idle_rss:.0f} MB, peak {peak_rss:.0f} MB, "

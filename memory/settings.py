@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from memory.whisper_models import whisper_available
+
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "your-secret-here", "dev-secret"}
 MIN_SECRET_LENGTH = 32
 _RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -86,6 +88,7 @@ class Settings(BaseSettings):
     redis_url: str = ""
     redis_prefix: str = "cc:"
     job_heartbeat_seconds: int = Field(default=30, ge=1)
+    call_processes: int = Field(default=0, ge=0, le=64)
 
     jwt_secret: str = ""
     jwt_expires_minutes: int = Field(default=60 * 12, ge=1)
@@ -102,6 +105,7 @@ class Settings(BaseSettings):
     anthropic_api_key: str = ""
     deepgram_api_key: str = ""
     elevenlabs_api_key: str = ""
+    elevenlabs_tts_model: str = "eleven_flash_v2_5"
     stt_provider: Literal["auto", "deepgram", "whisper", "offline"] = "auto"
     whisper_model: str = "small"
     anthropic_live_model: str = "claude-sonnet-4-5"
@@ -163,15 +167,20 @@ class Settings(BaseSettings):
         return RateLimit.parse(getattr(self, f"rate_limit_{name}"))
 
     def provider_choices(self) -> dict[str, str]:
-        """Which provider serves each model-backed step, from the keys that are set."""
-        if self.stt_provider == "auto":
-            # A faster-whisper model already on disk may also be picked (see /health).
-            stt = "deepgram" if self.deepgram_api_key else "offline"
-        else:
+        """Which provider serves each model-backed step, from the keys that are set.
+
+        "stt" in auto mode also counts a faster-whisper model already on this machine;
+        "tts" is ElevenLabs for champions whose voice was cloned, espeak-ng for the others.
+        """
+        if self.stt_provider != "auto":
             stt = self.stt_provider
+        elif self.deepgram_api_key.strip():
+            stt = "deepgram"
+        else:
+            stt = "whisper" if whisper_available(self.whisper_model) else "offline"
         return {
             "stt": stt,
-            "llm": "anthropic" if self.anthropic_api_key else "offline",
+            "llm": "anthropic" if self.anthropic_api_key.strip() else "offline",
             "tts": "elevenlabs" if self.elevenlabs_api_key else "offline",
             "voice_clone": "elevenlabs" if self.elevenlabs_api_key else "offline",
             "embeddings": "sparse",

@@ -64,6 +64,15 @@ class VectorStore:
                 ) from exc
         self.collection = collection
 
+    @classmethod
+    def in_memory(cls, *, collection: str = PATTERNS_COLLECTION) -> VectorStore:
+        """A store in this process's memory (a call process fills it from SQL)."""
+        store = cls.__new__(cls)
+        store.backend = "qdrant-memory"
+        store.client = AsyncQdrantClient(location=":memory:")
+        store.collection = collection
+        return store
+
     async def ensure_collection(self) -> None:
         """Creates the collection and its payload index if they do not exist."""
         if await self.client.collection_exists(self.collection):

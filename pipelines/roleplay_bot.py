@@ -13,7 +13,7 @@ from loguru import logger
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.frames.frames import TTSSpeakFrame
-from pipecat.observers.user_bot_latency_observer import UserBotLatencyObserver
+from pipecat.observers.user_bot_latency_observer import LatencyBreakdown, UserBotLatencyObserver
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
@@ -21,27 +21,37 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
     LLMUserAggregatorParams,
 )
+from pipecat.services.stt_service import STTService
+from pipecat.services.tts_service import TTSService
 from pipecat.transports.base_transport import BaseTransport
 from pipecat.turns.user_start.min_words_user_turn_start_strategy import (
     MinWordsUserTurnStartStrategy,
 )
-from pipecat.turns.user_stop import SpeechTimeoutUserTurnStopStrategy
+from pipecat.turns.user_stop import (
+    BaseUserTurnStopStrategy,
+    SpeechTimeoutUserTurnStopStrategy,
+)
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
 from memory.models import TrainingSession
+from pipelines.latency import server_breakdown
 from pipelines.recording import CallRecorder
 from pipelines.services.espeak.tts import EspeakTTSService
 from pipelines.services.sphinx.stt import SphinxSTTService
 from pipelines.training.agent_processor import TrainingAgentProcessor
 from pipelines.training.session import TrainingService
 from pipelines.training.types import DialogueEngine, TrainingContext
+from pipelines.turn_stop import SentenceEndUserTurnStopStrategy
 
-# End of speech: 0.2 s of VAD silence plus a 0.2 s speech timeout (PIPECAT_NOTES section 3:
-# smart-turn waited ~3 s on synthetic speech). While the bot talks, the trainee must say
-# three words to interrupt it, so "yeah" or "ok" does not cut it off.
+# End of speech: 0.2 s of VAD silence, then the words decide (`pipelines.turn_stop`): a turn
+# ending on "and", "the", "um"... is held open for 0.7 s more. Smart-turn waited ~3 s on
+# synthetic speech (PIPECAT_NOTES section 3). An STT whose final transcript can lag the VAD
+# (a cloud service) keeps pipecat's speech timeout instead. While the bot talks, the trainee
+# must say three words to interrupt it, so "yeah" or "ok" does not cut it off.
 VAD_STOP_SECS = 0.2
-SPEECH_TIMEOUT_SECS = 0.2
+UNFINISHED_HOLD_SECS = 0.7
+SPEECH_TIMEOUT_SECS = 0.4
 INTERRUPT_MIN_WORDS = 3
 IDLE_TIMEOUT_SECS = 300
 
@@ -58,21 +68,17 @@ async def run_bot(
     recording_dir: Path | None = None,
     audio_in_sample_rate: int = 16_000,
     audio_out_sample_rate: int = 24_000,
+    stt: STTService | None = None,
+    tts: TTSService | None = None,
 ) -> None:
     """Runs one call until the trainee hangs up (or the call idles out); with
-    ``recording_dir``, each side of the call is recorded there as a WAV file."""
-    stt = SphinxSTTService()
-    tts = EspeakTTSService.from_profile(voice_profile or {})
+    ``recording_dir``, each side of the call is recorded there as a WAV file. ``stt`` and
+    ``tts`` default to the offline services (pocketsphinx, espeak with the voice profile)."""
+    stt = stt or SphinxSTTService()
+    tts = tts or EspeakTTSService.from_profile(voice_profile or {})
     context = LLMContext([{"role": "assistant", "content": first_message}])
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
-        context,
-        user_params=LLMUserAggregatorParams(
-            vad_analyzer=SileroVADAnalyzer(params=VADParams(stop_secs=VAD_STOP_SECS)),
-            user_turn_strategies=UserTurnStrategies(
-                start=[MinWordsUserTurnStartStrategy(min_words=INTERRUPT_MIN_WORDS)],
-                stop=[SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=SPEECH_TIMEOUT_SECS)],
-            ),
-        ),
+        context, user_params=user_aggregator_params(stt)
     )
     agent = TrainingAgentProcessor(service=service, training=training, ctx=ctx, engine=engine)
     recorder = CallRecorder(folder=recording_dir) if recording_dir else None
@@ -92,9 +98,11 @@ async def run_bot(
 
     latency = UserBotLatencyObserver()
 
-    @latency.event_handler("on_latency_measured")
-    async def on_latency(_observer: Any, seconds: float) -> None:
-        await agent.record_latency(seconds, None)
+    @latency.event_handler("on_latency_breakdown")
+    async def on_latency(_observer: Any, breakdown: LatencyBreakdown) -> None:
+        parts = server_breakdown(breakdown)
+        if parts is not None:
+            await agent.record_latency(parts)
 
     worker = PipelineWorker(
         pipeline,
@@ -125,3 +133,19 @@ async def run_bot(
     finally:
         if recorder is not None:
             recorder.close()
+
+
+def user_aggregator_params(stt: STTService) -> LLMUserAggregatorParams:
+    """How the trainee's turns start and end: Silero VAD, three words to interrupt the bot,
+    and the end of turn decided by the words (offline STT) or a speech timeout (others)."""
+    stop: BaseUserTurnStopStrategy
+    if isinstance(stt, SphinxSTTService):
+        stop = SentenceEndUserTurnStopStrategy(hold_secs=UNFINISHED_HOLD_SECS)
+    else:
+        stop = SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=SPEECH_TIMEOUT_SECS)
+    return LLMUserAggregatorParams(
+        vad_analyzer=SileroVADAnalyzer(params=VADParams(stop_secs=VAD_STOP_SECS)),
+        user_turn_strategies=UserTurnStrategies(
+            start=[MinWordsUserTurnStartStrategy(min_words=INTERRUPT_MIN_WORDS)], stop=[stop]
+        ),
+    )

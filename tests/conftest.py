@@ -133,14 +133,19 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
 
 @asynccontextmanager
 async def running_app(
-    settings: Settings, *, full_ingest: bool = False
+    settings: Settings, *, full_ingest: bool = False, anthropic_http_client: Any = None
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """Starts an app's lifespan and yields it with a client.
 
     Unless ``full_ingest``, a job only verifies the stored file: tests of the API use short
     tones, which the real pipeline would (rightly) fail for having no speech.
+    ``anthropic_http_client`` carries the live Claude engines' requests to a fake API.
     """
-    app = create_app(settings, ingest_steps=None if full_ingest else [VerifyMediaStep()])
+    app = create_app(
+        settings,
+        ingest_steps=None if full_ingest else [VerifyMediaStep()],
+        anthropic_http_client=anthropic_http_client,
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

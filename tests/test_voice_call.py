@@ -98,6 +98,30 @@ async def test_a_spoken_turn_is_answered_scored_and_stored(
                 "the turn's latency",
             )
             assert 0 < latency["latency_ms"] < 5000
+            parts = latency["breakdown"]
+            for part in ("end_of_turn_ms", "stt_ms", "llm_first_token_ms", "tts_first_audio_ms"):
+                assert parts[part] >= 0, part
+            assert parts["end_of_turn_ms"] >= 150  # the VAD's 0.2 s of silence, less jitter
+            assert sum(v for k, v in parts.items() if k != "server_ms") == pytest.approx(
+                parts["server_ms"], abs=1.0
+            )
+
+            # The client's own figure completes the stored breakdown.
+            heard_ms = (next(t for t in call.loud_at if t > spoke_at) - spoke_at) * 1000
+            call.report_latency(heard_ms)
+
+            async def reported() -> Any:
+                detail = (await client.get(f"/training/sessions/{session_id}", headers=auth)).json()
+                stored = (detail["turns"][2].get("latency_breakdown") or {}).get("client_ms")
+                return detail["turns"][2] if stored is not None else None
+
+            reply_turn = await _wait_for(reported, 10, "the client's latency to be stored")
+            assert reply_turn["latency_ms"] == pytest.approx(heard_ms, abs=0.1)
+            stored = reply_turn["latency_breakdown"]
+            assert stored["server_ms"] == latency["latency_ms"]
+            assert stored["transport_ms"] == pytest.approx(
+                max(0.0, heard_ms - stored["server_ms"]), abs=0.2
+            )
         finally:
             await call.close()
 

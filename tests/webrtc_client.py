@@ -112,6 +112,13 @@ class CallClient:
         """Applies the server's answer."""
         await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
 
+    def report_latency(self, latency_ms: float) -> None:
+        """Tells the server the voice-to-voice latency this client heard (RTVI client message)."""
+        message = {"t": "turn-latency", "d": {"latency_ms": latency_ms}}
+        self.channel.send(
+            json.dumps({"label": "rtvi-ai", "type": "client-message", "id": "2", "data": message})
+        )
+
     def heard_since(self, moment: float) -> bool:
         """Whether bot audio arrived after ``moment``."""
         return any(t > moment for t in self.loud_at)

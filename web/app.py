@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -15,21 +16,31 @@ from web import errors
 from web.routers import auth, champions, health, progress, scenarios, training, webrtc
 from web.services import Services
 
+if TYPE_CHECKING:
+    import httpx2
+
 
 def create_app(
-    settings: Settings | None = None, *, ingest_steps: Sequence[Step] | None = None
+    settings: Settings | None = None,
+    *,
+    ingest_steps: Sequence[Step] | None = None,
+    anthropic_http_client: httpx2.AsyncClient | None = None,
 ) -> FastAPI:
     """Builds the app; its services start with the lifespan and stop with it.
 
     Args:
         settings: the configuration; read from the environment when not given.
         ingest_steps: replaces the ingest steps (for tests of the API on its own).
+        anthropic_http_client: the HTTP client the live Claude engines send through (tests
+            inject a fake Messages API); None for the SDK's own.
     """
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await Services.start(settings, ingest_steps=ingest_steps)
+        services = await Services.start(
+            settings, ingest_steps=ingest_steps, anthropic_http_client=anthropic_http_client
+        )
         app.state.services = services
         try:
             yield

@@ -2,51 +2,105 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import TYPE_CHECKING
+
+from aiortc import RTCPeerConnection
+from aiortc.jitterbuffer import JitterBuffer
 from loguru import logger
 from pipecat.transports.base_transport import TransportParams
 from pipecat.transports.smallwebrtc.connection import SmallWebRTCConnection
 from pipecat.transports.smallwebrtc.transport import SmallWebRTCTransport
 
+from memory.db import Database
 from memory.models import Champion, TrainingSession
+from memory.pattern_index import ensure_indexed
 from memory.queries import training as training_queries
 from pipelines.roleplay_bot import run_bot
-from web.services import Services
+from pipelines.services.live import make_live_stt, make_live_tts
+
+if TYPE_CHECKING:
+    from web.call_host import LocalCalls
 
 
-async def voice_for(services: Services, training: TrainingSession) -> dict[str, object]:
+async def voice_for(db: Database, training: TrainingSession) -> dict[str, object]:
     """The voice profile the AI speaks with: the prospect's in roleplay, the champion's in demo."""
-    async with services.db.session() as session:
+    async with db.session() as session:
         champion = await session.get(Champion, training.champion_id)
     profiles = (champion.voice_profile if champion else None) or {}
     role = "champion" if training.mode == "demo" else "prospect"
     return dict(profiles.get(role) or profiles.get("champion") or {})
 
 
+INPUT_JITTER_PREFETCH = 1
+"""Audio frames the server's receive buffer holds back. aiortc's default of 4 delays every
+trainee word by 60 ms more, to smooth a playout the server never does: it only listens."""
+
+
+def tighten_input_buffer(pc: RTCPeerConnection) -> None:
+    """Lets the trainee's audio through aiortc's jitter buffer after one frame, not four."""
+    for receiver in pc.getReceivers():
+        if receiver.track is not None and receiver.track.kind == "audio":
+            # aiortc has no setting for it; the buffer is private to the receiver.
+            receiver._RTCRtpReceiver__jitter_buffer = JitterBuffer(  # type: ignore[attr-defined]
+                capacity=16, prefetch=INPUT_JITTER_PREFETCH
+            )
+
+
 async def run_browser_call(
-    services: Services, training: TrainingSession, connection: SmallWebRTCConnection
+    host: LocalCalls, training: TrainingSession, connection: SmallWebRTCConnection
 ) -> None:
     """Runs a browser (SmallWebRTC) call for a session until it ends."""
     transport = SmallWebRTCTransport(
         webrtc_connection=connection,
-        params=TransportParams(audio_in_enabled=True, audio_out_enabled=True),
+        # 20 ms output chunks instead of 40: the first bot audio leaves sooner.
+        params=TransportParams(
+            audio_in_enabled=True, audio_out_enabled=True, audio_out_10ms_chunks=2
+        ),
     )
-    ctx = await services.training.context(training)
-    engine = services.training.dialogue(training.mode, services.training.lines(ctx.champion_id))
-    async with services.db.session() as session:
+    tighten_input_buffer(connection.pc)
+
+    @connection.event_handler("connected")
+    async def on_connected(conn: SmallWebRTCConnection) -> None:  # after an ICE restart too
+        tighten_input_buffer(conn.pc)
+
+    service = host.training
+    ctx = await service.context(training)
+    # A call process has its own (in-memory) index of the champion's lines.
+    await ensure_indexed(db=host.db, vectors=service.vectors, champion_id=ctx.champion_id)
+    engine = service.dialogue(training.mode, service.lines(ctx.champion_id))
+    async with host.db.session() as session:
         turns = await training_queries.turns_of(session, session_id=training.id)
     first = turns[0].text if turns else engine.first_message(ctx)
+    voice = await voice_for(host.db, training)
+    settings = host.settings
+    # A whisper model loads for seconds: off the event loop, like the call's other set-up.
+    stt, stt_name = await asyncio.to_thread(
+        make_live_stt,
+        deepgram_api_key=settings.deepgram_api_key,
+        stt_provider=settings.stt_provider,
+        whisper_model=settings.whisper_model,
+    )
+    tts, tts_name = make_live_tts(
+        elevenlabs_api_key=settings.elevenlabs_api_key,
+        voice_profile=voice,
+        elevenlabs_model=settings.elevenlabs_tts_model,
+    )
+    logger.info(f"call providers: stt {stt_name}, tts {tts_name}")
     try:
         await run_bot(
             transport,
-            service=services.training,
+            service=service,
             training=training,
             ctx=ctx,
             engine=engine,
             first_message=first,
-            voice_profile=await voice_for(services, training),
-            recording_dir=services.media.session_dir(training.id),
+            voice_profile=voice,
+            stt=stt,
+            tts=tts,
+            recording_dir=host.media.session_dir(training.id),
         )
     except Exception:
         logger.exception("a call ended with an error")
     finally:
-        services.calls.pop(connection.pc_id, None)
+        host.ended(connection.pc_id)

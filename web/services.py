@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pipecat.transports.smallwebrtc.request_handler import SmallWebRTCRequestHandler
 from redis.asyncio import Redis
 
 from ingest.progress import LocalProgressBus, ProgressBus, RedisProgressBus
@@ -23,8 +21,13 @@ from memory.settings import Settings
 from memory.vectors import VectorStore
 from pipelines.training.engines import dialogue_factory, turn_scorer
 from pipelines.training.session import TrainingService
+from web.call_host import Calls, LocalCalls
+from web.call_processes import CallProcesses
 from web.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from web.security import TokenService
+
+if TYPE_CHECKING:
+    import httpx2
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +74,31 @@ class Storage:
         await self.db.close()
 
 
+def training_service(
+    settings: Settings,
+    db: Database,
+    vectors: VectorStore,
+    *,
+    anthropic_http_client: httpx2.AsyncClient | None = None,
+) -> TrainingService:
+    """The training service with the configured engines (Claude with a key, else offline)."""
+    return TrainingService(
+        db=db,
+        vectors=vectors,
+        dialogue=dialogue_factory(
+            anthropic_api_key=settings.anthropic_api_key,
+            model=settings.anthropic_live_model,
+            http_client=anthropic_http_client,
+        ),
+        scorer=turn_scorer(
+            anthropic_api_key=settings.anthropic_api_key,
+            model=settings.anthropic_live_model,
+            http_client=anthropic_http_client,
+        ),
+        pass_threshold=settings.pass_threshold,
+    )
+
+
 def log_provider_choices(settings: Settings) -> None:
     """Says once, at start-up, which provider serves each model-backed step."""
     for step, provider in settings.provider_choices().items():
@@ -90,21 +118,7 @@ class Services:
     tokens: TokenService
     training: TrainingService
     redis: Redis | None = None
-    webrtc: SmallWebRTCRequestHandler = field(default_factory=SmallWebRTCRequestHandler)
-    calls: dict[str, str] = field(default_factory=dict)  # pc_id -> training session id
-    call_tasks: set[asyncio.Task[None]] = field(default_factory=set)
-
-    def start_call(self, call: Coroutine[Any, Any, None]) -> None:
-        """Runs a live call as a task of this process (cancelled at shutdown)."""
-        task = asyncio.create_task(call, name="training-call")
-        self.call_tasks.add(task)
-        task.add_done_callback(self.call_tasks.discard)
-
-    async def _end_calls(self) -> None:
-        for task in list(self.call_tasks):
-            task.cancel()
-        await asyncio.gather(*self.call_tasks, return_exceptions=True)
-        await self.webrtc.close()
+    calls: Calls | None = None
 
     def provider_choices(self) -> dict[str, str]:
         """The provider serving each model-backed step, as actually chosen where known."""
@@ -130,13 +144,19 @@ class Services:
 
     @classmethod
     async def start(
-        cls, settings: Settings, *, ingest_steps: Sequence[Step] | None = None
+        cls,
+        settings: Settings,
+        *,
+        ingest_steps: Sequence[Step] | None = None,
+        anthropic_http_client: httpx2.AsyncClient | None = None,
     ) -> Services:
         """Connects every component, applies migrations and resumes unfinished jobs.
 
         Args:
             settings: the configuration.
             ingest_steps: replaces the ingest steps (tests of the API alone use this).
+            anthropic_http_client: the HTTP client the live Claude engines send through
+                (tests inject a fake Messages API); None for the SDK's own.
         """
         storage = await Storage.open(settings)
         storage.media.clear_incoming()
@@ -163,15 +183,16 @@ class Services:
         tokens = TokenService(
             secret=settings.effective_jwt_secret(), expires_minutes=settings.jwt_expires_minutes
         )
-        training = TrainingService(
-            db=storage.db,
-            vectors=storage.vectors,
-            dialogue=dialogue_factory(),
-            scorer=turn_scorer(),
-            pass_threshold=settings.pass_threshold,
+        training = training_service(
+            settings, storage.db, storage.vectors, anthropic_http_client=anthropic_http_client
         )
+        calls: Calls
+        if settings.call_processes:
+            calls = await CallProcesses.start(settings=settings, count=settings.call_processes)
+        else:
+            calls = LocalCalls(settings, storage.db, training, storage.media)
         services = cls(
-            settings, storage, sessions, limiter, jobs, progress, tokens, training, redis
+            settings, storage, sessions, limiter, jobs, progress, tokens, training, redis, calls
         )
         log_provider_choices(settings)
         try:
@@ -182,6 +203,10 @@ class Services:
             if resumed:
                 logger.info("resumed %d unfinished ingest jobs", resumed)
         return services
+
+    async def _end_calls(self) -> None:
+        if self.calls is not None:
+            await self.calls.close()
 
     async def close(self) -> None:
         """Stops jobs (they resume at the next start) and closes every connection.

@@ -8,6 +8,7 @@ result, and each turn's latency, reach the client as RTVI server messages.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -20,9 +21,13 @@ from pipecat.frames.frames import (
     LLMTextFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
-from pipecat.processors.frameworks.rtvi.frames import RTVIServerMessageFrame
+from pipecat.processors.frameworks.rtvi.frames import (
+    RTVIClientMessageFrame,
+    RTVIServerMessageFrame,
+)
 
 from memory.models import TrainingSession
+from pipelines.latency import with_client_report
 from pipelines.training.session import TrainingService
 from pipelines.training.types import DialogueEngine, TrainingContext
 
@@ -66,6 +71,15 @@ class TrainingAgentProcessor(FrameProcessor):
         self.engine = engine
         self.call_started = time.monotonic()
         self.last_ai_turn_id: str | None = None
+        # Clear while a reply's row is being written: the bot can start speaking (and its
+        # latency be measured) before the write finishes, and the latency belongs on that row.
+        self._ai_turn_stored = asyncio.Event()
+        self._ai_turn_stored.set()
+        self._latency: dict[str, Any] | None = None  # the last AI turn's server breakdown
+
+    def can_generate_metrics(self) -> bool:
+        """The time to the reply is reported as TTFB, like an LLM service's."""
+        return True
 
     def seconds(self) -> float:
         """Seconds since the call started (turn timings are stored on this clock)."""
@@ -76,6 +90,8 @@ class TrainingAgentProcessor(FrameProcessor):
         await super().process_frame(frame, direction)
         if isinstance(frame, LLMContextFrame):
             await self._answer(frame)
+        elif isinstance(frame, RTVIClientMessageFrame) and frame.type == "turn-latency":
+            await self._client_latency(frame.data)
         else:
             await self.push_frame(frame, direction)
 
@@ -83,6 +99,10 @@ class TrainingAgentProcessor(FrameProcessor):
         text = _last_user_text(frame)
         if not text:
             return
+        # The response starts now, so the latency observer counts the engine's time (and
+        # the trainee turn's write) as "LLM first token", reported as this stage's TTFB.
+        await self.push_frame(LLMFullResponseStartFrame())
+        await self.start_ttfb_metrics()
         try:
             turn, history = await self.service.record_trainee_turn(
                 self.training, text, ended_at=self.seconds()
@@ -92,16 +112,20 @@ class TrainingAgentProcessor(FrameProcessor):
             logger.exception("training agent could not answer a turn")
             reply = "Sorry, could you say that again?"
             turn, history = None, []
-        await self.push_frame(LLMFullResponseStartFrame())
-        await self.push_frame(LLMTextFrame(reply))
-        await self.push_frame(LLMFullResponseEndFrame())
+        await self.stop_ttfb_metrics()
+        self.last_ai_turn_id = None
+        self._ai_turn_stored.clear()
         try:
+            await self.push_frame(LLMTextFrame(reply))
+            await self.push_frame(LLMFullResponseEndFrame())
             ai_turn = await self.service.record_ai_turn(
                 self.training, reply, started_at=self.seconds()
             )
             self.last_ai_turn_id = ai_turn.id
         except Exception:
             logger.exception("training agent could not store the AI's turn")
+        finally:
+            self._ai_turn_stored.set()
         if turn is not None and self.ctx.mode == "roleplay":
             self.create_task(self._score(turn.id, turn.index, history), "score-turn")
 
@@ -117,9 +141,15 @@ class TrainingAgentProcessor(FrameProcessor):
             )
         )
 
-    async def record_latency(self, seconds: float, breakdown: dict[str, Any] | None) -> None:
-        """Stores the measured voice-to-voice latency on the AI turn and tells the client."""
-        latency_ms = round(seconds * 1000, 1)
+    async def record_latency(self, breakdown: dict[str, Any]) -> None:
+        """Stores the server-measured latency of the last AI turn and tells the client.
+
+        Args:
+            breakdown: The turn's parts (see `pipelines.latency.server_breakdown`).
+        """
+        await self._ai_turn_stored.wait()
+        self._latency = breakdown
+        latency_ms = float(breakdown["server_ms"])
         if self.last_ai_turn_id is not None:
             await self.service.set_latency(self.last_ai_turn_id, latency_ms, breakdown)
         await self.push_frame(
@@ -127,3 +157,17 @@ class TrainingAgentProcessor(FrameProcessor):
                 data={"type": "turn-latency", "latency_ms": latency_ms, "breakdown": breakdown}
             )
         )
+
+    async def _client_latency(self, data: Any) -> None:
+        """The client's own voice-to-voice figure for the last turn completes its breakdown;
+        the turn's latency becomes what the trainee actually heard."""
+        value = data.get("latency_ms") if isinstance(data, dict) else None
+        if self._latency is None or self.last_ai_turn_id is None:
+            return
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return
+        breakdown = with_client_report(self._latency, float(value))
+        if breakdown is None:
+            return
+        self._latency = None  # one report per turn
+        await self.service.set_latency(self.last_ai_turn_id, breakdown["client_ms"], breakdown)

@@ -5,17 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, status
-from pipecat.transports.smallwebrtc.connection import SmallWebRTCConnection
-from pipecat.transports.smallwebrtc.request_handler import (
-    IceCandidate,
-    SmallWebRTCPatchRequest,
-    SmallWebRTCRequest,
-)
+from pipecat.transports.smallwebrtc.request_handler import IceCandidate
 from pydantic import BaseModel, ConfigDict, Field
 
 from memory.models import TrainingSession
 from pipelines.training.session import TrainingError
-from web.calls import run_browser_call
+from web.call_host import CallError, CallOffer, Calls
 from web.deps import CurrentUser, ServicesDep, limit_per_user
 from web.services import Services
 
@@ -69,11 +64,6 @@ async def _active_session(services: Services, user_id: str, session_id: str) -> 
     return training
 
 
-def _own_call(services: Services, pc_id: str, session_id: str) -> None:
-    if services.calls.get(pc_id) != session_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "call not found for this session")
-
-
 @router.post("/{session_id}/offer", response_model=AnswerBody)
 async def offer(
     session_id: str,
@@ -83,32 +73,17 @@ async def offer(
 ) -> AnswerBody:
     """Starts (or renegotiates) the session's voice call; only its trainee may connect."""
     training = await _active_session(services, user.id, session_id)
-    if body.pc_id is not None:
-        _own_call(services, body.pc_id, session_id)
+    if body.pc_id is not None and not _calls(services).holds(body.pc_id, session_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "call not found for this session")
     if not body.sdp.lstrip().startswith("v=0"):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "sdp is not an SDP offer (v=0 ...)")
     if "m=audio" not in body.sdp:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the offer has no audio to send or hear")
-
-    async def on_connection(connection: SmallWebRTCConnection) -> None:
-        services.calls[connection.pc_id] = session_id
-        services.start_call(run_browser_call(services, training, connection))
-
-    request = SmallWebRTCRequest(
-        sdp=body.sdp, type=body.type, pc_id=body.pc_id, restart_pc=body.restart_pc
-    )
+    offer = CallOffer(sdp=body.sdp, type=body.type, pc_id=body.pc_id, restart_pc=body.restart_pc)
     try:
-        answer = await services.webrtc.handle_web_request(
-            request=request, webrtc_connection_callback=on_connection
-        )
-    except HTTPException:
-        raise
-    except Exception as exc:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, "the SDP offer could not be used; send a valid offer"
-        ) from exc
-    if not answer:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "no answer could be made for this offer")
+        answer = await _calls(services).offer(training, offer)
+    except CallError as exc:
+        raise HTTPException(exc.status, exc.message) from exc
     return AnswerBody(**answer)
 
 
@@ -116,13 +91,14 @@ async def offer(
 async def ice(session_id: str, body: IceBody, user: CurrentUser, services: ServicesDep) -> None:
     """Adds trickled ICE candidates to the session's call."""
     await _active_session(services, user.id, session_id)
-    _own_call(services, body.pc_id, session_id)
     candidates = [IceCandidate(c.candidate, c.sdp_mid, c.sdp_mline_index) for c in body.candidates]
     try:
-        await services.webrtc.handle_patch_request(
-            SmallWebRTCPatchRequest(pc_id=body.pc_id, candidates=candidates)
-        )
-    except HTTPException:
-        raise
-    except Exception as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "an ICE candidate is malformed") from exc
+        await _calls(services).ice(session_id, body.pc_id, candidates)
+    except CallError as exc:
+        raise HTTPException(exc.status, exc.message) from exc
+
+
+def _calls(services: Services) -> Calls:
+    if services.calls is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "calls are not available")
+    return services.calls
