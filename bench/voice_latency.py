@@ -1,27 +1,45 @@
 """Benchmarks voice-to-voice latency of live training calls over WebRTC on loopback.
 
-    .venv/bin/python -m bench.voice_latency [--calls 1 5] [--turns 4]
+    .venv/bin/python -m bench.voice_latency [--calls 1 5] [--turns 4] [--processes 0]
+        [--stagger 6]
 
 For each call count N a fresh server subprocess (`champion-clone serve`, offline providers,
-temporary DATA_DIR) is started; this process signs up N users over HTTP, seeds a ready
-champion per user in the server's SQLite file, starts N sessions and runs N concurrent aiortc
-calls. Each call waits for the greeting to end (1 s without loud audio), then per turn says a
-discovery question (espeak-ng at x0.25 level) and measures v2v at the client: from the frame
-holding the last speech sample to the first received frame with |x| > 500, then waits until
-the bot has been quiet for 1 s. The server's own "turn-latency" messages are collected too.
+temporary DATA_DIR) is started; with `--processes P` (P > 0) it gets `CALL_PROCESSES=P`, so it
+starts P call processes (`web.call_server`) as children and the calls run there. This process
+signs up N users over HTTP, seeds a ready champion per user in the server's SQLite file,
+starts N sessions and runs N concurrent aiortc calls. Their starts are spread evenly over
+`--stagger` seconds (call i starts after i * stagger / N s; default 6, 0 = all at once), so
+the calls are not in lockstep. Each call waits for the greeting to end (1 s without loud
+audio), then per turn says a discovery question (espeak-ng at x0.25 level) and measures v2v
+at the client: from the frame holding the last speech sample to the first received frame
+with |x| > 500, then waits until the bot has been quiet for 1 s. The server's own
+"turn-latency" messages are collected too.
 
-Printed per N: client v2v p50/p95, server-observed latency p50/p95, server CPU (% of one
-core, averaged over the calls) and per call, server peak RSS and its growth per call over
-idle, this process's CPU, and turns measured / missed. Nothing is asserted.
+Server CPU and memory are over the server's whole process tree: its pid and every
+descendant (found through /proc/<pid>/task/*/children). The measured window runs from the
+first call's start to the last call's end. CPU is utime + stime summed over the processes
+that exist both at the start and at the end of the window. RSS is the tree's total VmRSS:
+"idle" just before the calls start (sessions prepared), "peak" the highest total of samples
+taken every 0.5 s during the calls; each process's own peak is printed too.
+
+Printed per N: client v2v p50/p95, server-observed latency p50/p95 and the p50 of each part
+of its breakdown, server CPU (% of one core over the window, and that divided by N), server
+CPU per call while in a call (CPU seconds / the sum of the calls' durations, which does not
+depend on how much the calls overlap), server peak RSS and its growth per call over idle,
+the server's processes and their peak RSS, this process's CPU, and turns measured / missed.
+Nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import math
 import os
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -47,6 +65,8 @@ SENTENCES = (
 MIC_LEVEL = 0.25
 QUIET_SECS = 1.0
 REPLY_TIMEOUT = 20.0
+STAGGER_SECS = 6.0
+SAMPLE_SECS = 0.5
 PARTS = (
     "end_of_turn_ms",
     "stt_ms",
@@ -70,11 +90,76 @@ def _status_mb(pid: int, field: str) -> float:
     return float("nan")
 
 
-def _cpu_secs(pid: int) -> float:
-    """utime + stime of a process, in seconds."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+Proc = tuple[int, int]  # (pid, start time in clock ticks): a pid alone can be reused
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (the state is [0])."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants, parents first (processes that vanish are skipped)."""
+    found = [pid]
+    index = 0
+    while index < len(found):
+        for children in Path(f"/proc/{found[index]}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                found.extend(int(child) for child in children.read_text().split())
+        index += 1
+    return list(dict.fromkeys(found))
+
+
+def _tree_cpu(pid: int) -> dict[Proc, float]:
+    """utime + stime in seconds of each process of the tree under ``pid``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu: dict[Proc, float] = {}
+    for member in _tree(pid):
+        try:
+            fields = _stat_fields(member)
+        except OSError:
+            continue
+        cpu[(member, int(fields[19]))] = (int(fields[11]) + int(fields[12])) / ticks
+    return cpu
+
+
+def _tree_rss(pid: int) -> dict[int, float]:
+    """VmRSS in MB of each process of the tree under ``pid`` (zombies left out)."""
+    rss: dict[int, float] = {}
+    for member in _tree(pid):
+        try:
+            mb = _status_mb(member, "VmRSS")
+        except OSError:
+            continue
+        if not math.isnan(mb):
+            rss[member] = mb
+    return rss
+
+
+class RssSampler:
+    """Samples the tree's RSS; keeps the peak total and each process's own peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_total = 0.0
+        self.peak: dict[int, float] = {}
+        self.samples = 0
+
+    def sample(self) -> float:
+        """Takes one sample; returns the tree's total RSS in MB."""
+        rss = _tree_rss(self.pid)
+        total = sum(rss.values())
+        self.peak_total = max(self.peak_total, total)
+        for member, mb in rss.items():
+            self.peak[member] = max(self.peak.get(member, 0.0), mb)
+        self.samples += 1
+        return total
+
+    async def run(self) -> None:
+        """Samples every SAMPLE_SECS until cancelled."""
+        while True:
+            self.sample()
+            await asyncio.sleep(SAMPLE_SECS)
 
 
 def _pct(samples: list[float], q: float) -> float:
@@ -182,7 +267,25 @@ async def _call(
         await client.post("/training/end", headers=auth, json={"session_id": session_id})
 
 
-def _start_server(work: Path, port: int) -> subprocess.Popen[bytes]:
+async def _staggered(
+    delay: float,
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    session_id: str,
+    turns: int,
+    speech: list[np.ndarray],
+    rate: int,
+    offset: int,
+) -> dict[str, Any]:
+    """Runs one call after ``delay`` seconds; its result gets the call's (start, end)."""
+    await asyncio.sleep(delay)
+    start = time.monotonic()
+    result = await _call(client, auth, session_id, turns, speech, rate, offset)
+    result["span"] = (start, time.monotonic())
+    return result
+
+
+def _start_server(work: Path, port: int, processes: int) -> subprocess.Popen[bytes]:
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", str(work)),
@@ -190,6 +293,7 @@ def _start_server(work: Path, port: int) -> subprocess.Popen[bytes]:
         "RATE_LIMIT_TRAINING": "10000/minute",
         "RATE_LIMIT_LOGIN": "1000/minute",
         "BCRYPT_ROUNDS": "4",
+        "CALL_PROCESSES": str(processes),
     }
     cli = Path(sys.executable).with_name("champion-clone")
     with (work / "server.log").open("wb") as log:
@@ -210,6 +314,8 @@ async def _run(
     turns: int,
     speech: list[np.ndarray],
     rate: int,
+    processes: int,
+    stagger: float,
 ) -> None:
     data_dir = work / "data"
     base = f"http://127.0.0.1:{port}"
@@ -225,27 +331,44 @@ async def _run(
             raise RuntimeError(f"server did not start; see {work / 'server.log'}")
         db_url = f"sqlite+aiosqlite:///{(data_dir / 'champion_clone.db').resolve()}"
         prepared = [await _prepare(client, db_url) for _ in range(n)]
-        idle_rss = _status_mb(server.pid, "VmRSS")
+        rss = RssSampler(server.pid)
+        idle_rss = rss.sample()
 
-        server_cpu0, client0, wall0 = _cpu_secs(server.pid), os.times(), time.monotonic()
-        results = await asyncio.gather(
-            *(
-                _call(client, auth, sid, turns, speech, rate, i)
-                for i, (auth, sid) in enumerate(prepared)
+        server_cpu0, client0 = _tree_cpu(server.pid), os.times()
+        sampler = asyncio.create_task(rss.run())
+        try:
+            results = await asyncio.gather(
+                *(
+                    _staggered(i * stagger / n, client, auth, sid, turns, speech, rate, i)
+                    for i, (auth, sid) in enumerate(prepared)
+                )
             )
-        )
-        wall = time.monotonic() - wall0
-        server_cpu = _cpu_secs(server.pid) - server_cpu0
-        client1 = os.times()
-        client_cpu = (client1.user + client1.system) - (client0.user + client0.system)
-        peak_rss = _status_mb(server.pid, "VmHWM")
+        finally:
+            sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
+        server_cpu1, client1 = _tree_cpu(server.pid), os.times()
+        rss.sample()
+
+    spans = [r["span"] for r in results]
+    wall = max(end for _, end in spans) - min(start for start, _ in spans)
+    in_calls = sum(end - start for start, end in spans)
+    both = server_cpu0.keys() & server_cpu1.keys()
+    server_cpu = sum(server_cpu1[proc] - server_cpu0[proc] for proc in both)
+    changed = len(server_cpu0.keys() ^ server_cpu1.keys())
+    client_cpu = (client1.user + client1.system) - (client0.user + client0.system)
+    peak_rss = rss.peak_total
 
     v2v = [x for r in results for x in r["v2v"]]
     observed = [x for r in results for x in r["server"]]
     missed = sum(r["missed"] for r in results)
     errors = [r["error"] for r in results if r["error"]]
     cpu_pct = server_cpu / wall * 100
-    print(f"N={n} calls, {turns} turns each, {wall:.1f} s")
+    where = f"{processes} call processes" if processes else "calls in the API process"
+    print(
+        f"N={n} calls, {turns} turns each, {where}, starts spread over "
+        f"{stagger * (n - 1) / n:.1f} s, {wall:.1f} s"
+    )
     print(f"  client v2v:            {_summary(v2v)}")
     print(f"  server turn-latency:   {_summary(observed)} ({len(observed)} messages)")
     parts = [p for r in results for p in r.get("parts", [])]
@@ -255,8 +378,21 @@ async def _run(
             print(f"    {key:<22} p50 {statistics.median(values):.0f} ms")
     print(f"  server CPU:            {cpu_pct:.0f}% of one core, {cpu_pct / n:.0f}% per call")
     print(
+        f"  server CPU per call while in a call: {server_cpu / in_calls * 100:.0f}% of one core "
+        f"({server_cpu:.1f} CPU s over {in_calls:.1f} call s)"
+    )
+    if changed:
+        print(f"    ({changed} server processes started or ended in the window; not counted)")
+    print(
         f"  server RSS:            idle {idle_rss:.0f} MB, peak {peak_rss:.0f} MB, "
         f"+{(peak_rss - idle_rss) / n:.0f} MB per call"
+    )
+    children = [f"{pid} {mb:.0f} MB" for pid, mb in sorted(rss.peak.items()) if pid != server.pid]
+    print(
+        f"  server processes:      {len(rss.peak)}; peak RSS parent "
+        f"{rss.peak.get(server.pid, float('nan')):.0f} MB"
+        + (f", children {', '.join(children)}" if children else "")
+        + f" ({rss.samples} samples)"
     )
     print(f"  client CPU:            {client_cpu / wall * 100:.0f}% of one core")
     print(f"  turns:                 {len(v2v)} measured, {missed} missed")
@@ -264,11 +400,45 @@ async def _run(
         print(f"  error: {error}")
 
 
+def _stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Stops the server; then any of its children that outlived it (matched by start time)."""
+    children = [proc for proc in _tree_cpu(server.pid) if proc[0] != server.pid]
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    for pid, started in children:
+        try:
+            if int(_stat_fields(pid)[19]) != started:
+                continue
+            os.kill(pid, signal.SIGKILL)
+        except (OSError, IndexError, ValueError):
+            continue
+        print(f"  (killed call process {pid}, left running by the server)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--turns", type=int, default=4)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="run the calls in this many call processes (CALL_PROCESSES); 0 = in the API process",
+    )
+    parser.add_argument(
+        "--stagger",
+        type=float,
+        default=STAGGER_SECS,
+        metavar="SECS",
+        help="call i of N starts after i * SECS / N s; 0 = all at once (default: %(default)s)",
+    )
     args = parser.parse_args()
+    if args.processes < 0 or args.stagger < 0:
+        parser.error("--processes and --stagger must not be negative")
 
     from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
 
@@ -277,17 +447,24 @@ def main() -> None:
     for n in args.calls:
         work = Path(tempfile.mkdtemp(prefix="cc-voice-bench-"))
         port = _free_port()
-        server = _start_server(work, port)
+        server = _start_server(work, port, args.processes)
         try:
-            asyncio.run(_run(server, work, port, n, args.turns, speech, SAMPLE_RATE))
-            shutil.rmtree(work, ignore_errors=True)  # kept (with server.log) after a failure
+            asyncio.run(
+                _run(
+                    server,
+                    work,
+                    port,
+                    n,
+                    args.turns,
+                    speech,
+                    SAMPLE_RATE,
+                    args.processes,
+                    args.stagger,
+                )
+            )
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            _stop_server(server)
+        shutil.rmtree(work, ignore_errors=True)  # kept (with server.log) after a failure
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ decoder's frames instead (100 per second of 16 kHz audio decoded).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -309,3 +310,40 @@ def test_clean_words_drops_fillers_and_alternate_markers() -> None:
     words = ["<s>", "what", "<sil>", "Probably(2)", "[NOISE]", "++garbage++", "right", "</s>"]
 
     assert clean_words(words) == "what probably right"
+
+
+async def test_sessions_share_one_decoder_when_their_trainees_speak_in_turn(
+    own_pool: DecoderPool, factory: CountingFactory
+) -> None:
+    frames = utterance(sentence_audio(16000), 16000)
+
+    first, second = await asyncio.gather(
+        run_stt(SphinxSTTService(pool=own_pool), [*frames, SleepFrame(2.0)]),
+        run_stt(SphinxSTTService(pool=own_pool), [SleepFrame(1.5), *frames]),
+    )
+
+    # Two calls at once, one decoder: each utterance borrows it and gives it back.
+    assert len(factory.decoders) == own_pool.created == 1
+    assert own_pool.idle == 1
+    texts = [t.text for t in transcripts(first[0]) + transcripts(second[0])]
+    assert len(texts) == 2 and texts[0] == texts[1]
+
+
+async def test_speech_arriving_while_a_decoder_is_built_is_decoded_in_order(
+    own_pool: DecoderPool, factory: CountingFactory
+) -> None:
+    frames = utterance(sentence_audio(16000), 16000)
+    (alone, _) = await run_stt(SphinxSTTService(pool=own_pool), frames)
+
+    # Both trainees speak at once: the second utterance needs a decoder of its own, built
+    # while its audio keeps coming; the audio waits and is decoded in order.
+    first, second = await asyncio.gather(
+        run_stt(SphinxSTTService(pool=own_pool), [*frames, SleepFrame(1.0)]),
+        run_stt(SphinxSTTService(pool=own_pool), [*frames, SleepFrame(1.0)]),
+    )
+
+    assert own_pool.created == 2
+    expected = [t.text for t in transcripts(alone)]
+    assert len(expected) == 1 and len(content_words(expected[0])) >= 3
+    assert [t.text for t in transcripts(first[0])] == expected
+    assert [t.text for t in transcripts(second[0])] == expected

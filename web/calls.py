@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from aiortc import RTCPeerConnection
 from aiortc.jitterbuffer import JitterBuffer
 from loguru import logger
+from pipecat.services.stt_service import STTService
 from pipecat.transports.base_transport import TransportParams
 from pipecat.transports.smallwebrtc.connection import SmallWebRTCConnection
 from pipecat.transports.smallwebrtc.transport import SmallWebRTCTransport
@@ -64,6 +65,17 @@ async def run_browser_call(
     async def on_connected(conn: SmallWebRTCConnection) -> None:  # after an ICE restart too
         tighten_input_buffer(conn.pc)
 
+    try:
+        await _run(host, training, transport)
+    except Exception:
+        logger.exception("a call ended with an error")
+    finally:
+        host.ended(connection.pc_id)
+
+
+async def _run(
+    host: LocalCalls, training: TrainingSession, transport: SmallWebRTCTransport
+) -> None:
     service = host.training
     ctx = await service.context(training)
     # A call process has its own (in-memory) index of the champion's lines.
@@ -74,33 +86,33 @@ async def run_browser_call(
     first = turns[0].text if turns else engine.first_message(ctx)
     voice = await voice_for(host.db, training)
     settings = host.settings
-    # A whisper model loads for seconds: off the event loop, like the call's other set-up.
-    stt, stt_name = await asyncio.to_thread(
-        make_live_stt,
-        deepgram_api_key=settings.deepgram_api_key,
-        stt_provider=settings.stt_provider,
-        whisper_model=settings.whisper_model,
-    )
+    stt: STTService | None = None
+    try:
+        # A whisper model loads for seconds: off the event loop.
+        stt, stt_name = await asyncio.to_thread(
+            make_live_stt,
+            deepgram_api_key=settings.deepgram_api_key,
+            stt_provider=settings.stt_provider,
+            whisper_model=settings.whisper_model,
+        )
+    except ValueError:  # a forced STT_PROVIDER that cannot work: the trainee is still heard
+        logger.error("STT_PROVIDER cannot serve calls (see the start-up log); using pocketsphinx")
+        stt_name = "offline"
     tts, tts_name = make_live_tts(
         elevenlabs_api_key=settings.elevenlabs_api_key,
         voice_profile=voice,
         elevenlabs_model=settings.elevenlabs_tts_model,
     )
     logger.info(f"call providers: stt {stt_name}, tts {tts_name}")
-    try:
-        await run_bot(
-            transport,
-            service=service,
-            training=training,
-            ctx=ctx,
-            engine=engine,
-            first_message=first,
-            voice_profile=voice,
-            stt=stt,
-            tts=tts,
-            recording_dir=host.media.session_dir(training.id),
-        )
-    except Exception:
-        logger.exception("a call ended with an error")
-    finally:
-        host.ended(connection.pc_id)
+    await run_bot(
+        transport,
+        service=service,
+        training=training,
+        ctx=ctx,
+        engine=engine,
+        first_message=first,
+        voice_profile=voice,
+        stt=stt,
+        tts=tts,
+        recording_dir=host.media.session_dir(training.id),
+    )

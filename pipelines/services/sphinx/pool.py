@@ -69,6 +69,7 @@ class DecoderPool:
         self._initial_cmn: str | None = None
         self._lock = threading.Lock()
         self._created = 0
+        self._warming = 0  # decoders being built by prewarm
 
     @property
     def created(self) -> int:
@@ -80,6 +81,15 @@ class DecoderPool:
         """How many decoders are waiting to be reused."""
         with self._lock:
             return len(self._idle)
+
+    def lend_idle(self) -> Any | None:
+        """An idle decoder, at once, or None when every decoder is lent.
+
+        Returns:
+            A decoder that is not in an utterance (give it back with `release`), or None.
+        """
+        with self._lock:
+            return self._idle.pop() if self._idle else None
 
     async def acquire(self) -> Any:
         """Lends a decoder: an idle one if there is one, else a new one.
@@ -114,14 +124,25 @@ class DecoderPool:
                 self._idle.append(decoder)
 
     async def prewarm(self, count: int) -> None:
-        """Builds decoders until ``count`` are idle (capped at ``max_idle``).
+        """Builds decoders until ``count`` are idle (capped at ``max_idle``); callers that
+        prewarm at the same time do not build the same decoders twice.
 
         Args:
             count: How many idle decoders to have ready.
         """
-        missing = min(count, self._max_idle) - self.idle
-        for _ in range(max(0, missing)):
-            self.release(await asyncio.to_thread(self._build))
+        with self._lock:
+            missing = max(0, min(count, self._max_idle) - len(self._idle) - self._warming)
+            self._warming += missing
+        try:
+            for _ in range(missing):
+                decoder = await asyncio.to_thread(self._build)
+                with self._lock:
+                    self._warming -= 1
+                    missing -= 1
+                self.release(decoder)
+        finally:
+            with self._lock:
+                self._warming -= missing
 
     def clear(self) -> None:
         """Drops every idle decoder, freeing its memory."""

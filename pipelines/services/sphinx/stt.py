@@ -6,8 +6,10 @@ VAD's frames reach this service after the audio that triggered them (and, when t
 in the user aggregator, travelling upstream), so the last ``preroll_secs`` of audio before an
 utterance is kept and fed to the decoder first; without it the first word is lost.
 
-pocketsphinx holds the GIL while decoding and one decoder costs ~96 MB, so decoders come from
-a shared `DecoderPool` and one process serves a handful of sessions (see PIPECAT_NOTES).
+One decoder costs ~91 MB, so a session borrows one from the process's `DecoderPool` for
+each utterance only, not for the whole call: a process holds as many decoders as trainees
+speak at the same moment, not one per call. Audio that arrives while a decoder is being
+lent (or, rarely, built) waits in the pre-roll and is decoded first, in order.
 """
 
 from __future__ import annotations
@@ -105,7 +107,10 @@ class SphinxSTTService(STTService):
         self._pool = pool
         self._preroll_limit = int(preroll_secs * DECODER_SAMPLE_RATE) * 2
         self._interim_interval = interim_interval_secs
-        self._decoder: Any = None
+        self._decoder: Any = None  # lent for the current utterance only
+        self._lending: asyncio.Task[None] | None = None
+        self._stop_pending = False
+        self._ended = False
         self._resampler: soxr.ResampleStream | None = None
         self._preroll = bytearray()
         self._in_utterance = False
@@ -117,7 +122,7 @@ class SphinxSTTService(STTService):
         return True
 
     async def start(self, frame: StartFrame) -> None:
-        """Borrows a decoder and prepares resampling to 16 kHz if needed.
+        """Prepares resampling to 16 kHz if needed and makes sure a decoder is ready to lend.
 
         Args:
             frame: The pipeline's start frame.
@@ -127,10 +132,8 @@ class SphinxSTTService(STTService):
             self._resampler = soxr.ResampleStream(
                 self.sample_rate, DECODER_SAMPLE_RATE, 1, dtype="int16", quality="HQ"
             )
-        if self._decoder is not None:
-            return
         try:
-            self._decoder = await (self._pool or default_pool()).acquire()
+            await self._decoders().prewarm(1)
         except Exception as exc:
             await self.push_error(
                 "Could not create the pocketsphinx decoder",
@@ -139,27 +142,27 @@ class SphinxSTTService(STTService):
             )
 
     async def stop(self, frame: EndFrame) -> None:
-        """Returns the decoder to the pool at the end of the session.
+        """Gives back a decoder still lent at the end of the session.
 
         Args:
             frame: The end frame.
         """
         await super().stop(frame)
-        self._return_decoder()
+        await self._end_session()
 
     async def cancel(self, frame: CancelFrame) -> None:
-        """Returns the decoder to the pool when the session is cancelled.
+        """Gives back a decoder still lent when the session is cancelled.
 
         Args:
             frame: The cancel frame.
         """
         await super().cancel(frame)
-        self._return_decoder()
+        await self._end_session()
 
     async def cleanup(self) -> None:
-        """Returns the decoder if neither stop nor cancel did."""
+        """Gives back the decoder if neither stop nor cancel did."""
         await super().cleanup()
-        self._return_decoder()
+        await self._end_session()
 
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
         """Decodes 20 ms of input inside an utterance, or keeps it as pre-roll outside one.
@@ -171,13 +174,11 @@ class SphinxSTTService(STTService):
             An `InterimTranscriptionFrame` when the partial result changed and the
             interim interval has passed; an `ErrorFrame` if the decoder fails.
         """
-        if self._decoder is None:
-            return
         pcm = self._to_decoder_rate(audio)
-        if not self._in_utterance:
+        if self._decoder is None:  # between utterances, or while a decoder is being lent
             self._preroll += pcm
             excess = len(self._preroll) - self._preroll_limit
-            if excess > 0:
+            if excess > 0 and not self._in_utterance:
                 del self._preroll[:excess]
             return
         if not pcm:
@@ -209,37 +210,72 @@ class SphinxSTTService(STTService):
             await self._finish_utterance()
 
     async def _begin_utterance(self) -> None:
-        """Starts decoding, beginning with the pre-roll."""
-        decoder = self._decoder
-        if decoder is None or self._in_utterance or self.is_muted:
+        """Borrows a decoder and starts decoding, beginning with the pre-roll."""
+        if self._in_utterance or self.is_muted or self._ended:
             return
-        preroll, self._preroll = bytes(self._preroll), bytearray()
+        self._in_utterance = True
+        self._stop_pending = False
+        decoder = self._decoders().lend_idle()
+        if decoder is None:  # every decoder is busy: build one beside the audio path
+            self._lending = self.create_task(self._borrow_then_start(), "sphinx-borrow")
+            return
+        await self._start_decoding(decoder)
+
+    async def _borrow_then_start(self) -> None:
+        try:
+            decoder = await self._decoders().acquire()
+        except Exception as exc:
+            self._in_utterance = False
+            await self.push_error("Could not create the pocketsphinx decoder", exception=exc)
+            return
+        finally:
+            self._lending = None
+        if not self._in_utterance:  # the session ended meanwhile
+            self._decoders().release(decoder)
+            return
+        await self._start_decoding(decoder)
+
+    async def _start_decoding(self, decoder: Any) -> None:
+        """Feeds the pre-roll (and whatever arrives meanwhile) in order, then decodes live."""
         try:
             decoder.start_utt()
-            self._in_utterance = True
-            for offset in range(0, len(preroll), _PREROLL_FEED_BYTES):
-                decoder.process_raw(preroll[offset : offset + _PREROLL_FEED_BYTES], False, False)
+            while self._preroll:
+                chunk = bytes(self._preroll[:_PREROLL_FEED_BYTES])
+                del self._preroll[:_PREROLL_FEED_BYTES]
+                decoder.process_raw(chunk, False, False)
                 await asyncio.sleep(0)  # let other sessions run between slices
-                if self._decoder is not decoder:
-                    return  # the session ended meanwhile and the decoder went back
+                if not self._in_utterance:  # the session ended meanwhile
+                    decoder.end_utt()
+                    self._decoders().release(decoder)
+                    return
         except Exception as exc:
-            self._abandon_utterance()
+            self._in_utterance = False
+            self._decoders().release(decoder)
             await self.push_error("pocketsphinx could not start an utterance", exception=exc)
             return
+        self._decoder = decoder
         self._last_interim_at = time.monotonic()
         self._last_interim_text = ""
+        if self._stop_pending:
+            await self._finish_utterance()
 
     async def _finish_utterance(self) -> None:
-        """Ends the utterance and pushes its transcript, if it has words."""
-        if self._decoder is None or not self._in_utterance:
+        """Ends the utterance, gives the decoder back and pushes the transcript, if any."""
+        if not self._in_utterance:
+            return
+        if self._decoder is None:  # still being lent or catching up: finish right after
+            self._stop_pending = True
             return
         self._in_utterance = False
+        decoder, self._decoder = self._decoder, None
         try:
-            self._decoder.end_utt()
-            text = clean_words(segment.word for segment in self._decoder.seg())
+            decoder.end_utt()
+            text = clean_words(segment.word for segment in decoder.seg())
         except Exception as exc:
             await self.push_error("pocketsphinx could not finish an utterance", exception=exc)
             return
+        finally:
+            self._decoders().release(decoder)
         if not text:
             return
         await self.push_frame(
@@ -271,21 +307,27 @@ class SphinxSTTService(STTService):
         samples = np.frombuffer(audio, dtype=np.int16, count=len(audio) // 2)
         return bytes(self._resampler.resample_chunk(samples).tobytes())
 
+    def _decoders(self) -> DecoderPool:
+        return self._pool or default_pool()
+
     def _abandon_utterance(self) -> None:
-        """Leaves the current utterance without a transcript."""
-        if not self._in_utterance:
-            return
+        """Leaves the current utterance without a transcript and gives the decoder back."""
         self._in_utterance = False
+        decoder, self._decoder = self._decoder, None
+        if decoder is None:
+            return
         try:
-            self._decoder.end_utt()
+            decoder.end_utt()
         except Exception:
             logger.warning("pocketsphinx could not end an abandoned utterance")
+            return  # a decoder in an unknown state is not lent again
+        self._decoders().release(decoder)
 
-    def _return_decoder(self) -> None:
-        """Gives the decoder back to the pool (once), ending any utterance first."""
-        if self._decoder is None:
-            return
+    async def _end_session(self) -> None:
+        """Stops any loan in progress and gives back a lent decoder (idempotent)."""
+        self._ended = True
+        lending, self._lending = self._lending, None
+        if lending is not None:
+            await self.cancel_task(lending)
         self._abandon_utterance()
-        decoder, self._decoder = self._decoder, None
         self._preroll.clear()
-        (self._pool or default_pool()).release(decoder)
