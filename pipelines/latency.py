@@ -40,8 +40,8 @@ def server_breakdown(breakdown: LatencyBreakdown) -> dict[str, Any] | None:
         breakdown: What the latency observer measured for one user-to-bot cycle.
 
     Returns:
-        ``server_ms`` (the total) and one entry per part of `PARTS` that happened; time
-        the observer could not attribute is ``pipeline_ms``.
+        ``server_ms`` (the total) and one entry per part of `PARTS`; time the observer
+        could not attribute is ``pipeline_ms``.
     """
     if breakdown.measured_from != MeasuredFrom.USER_SILENCE:
         return None
@@ -49,9 +49,8 @@ def server_breakdown(breakdown: LatencyBreakdown) -> dict[str, Any] | None:
     attributed = 0.0
     for part, keys in PARTS.items():
         seconds = sum(c.duration_secs for c in breakdown.contributions if c.key in keys)
-        if any(c.key in keys for c in breakdown.contributions):
-            parts[part] = _ms(seconds)
-            attributed += seconds
+        parts[part] = _ms(seconds)  # 0 when the part took no time (pipecat then omits it)
+        attributed += seconds
     parts["pipeline_ms"] = _ms(max(0.0, breakdown.total_secs - attributed))
     parts["server_ms"] = _ms(breakdown.total_secs)
     return parts

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.frames.frames import TTSSpeakFrame
 from pipecat.observers.user_bot_latency_observer import LatencyBreakdown, UserBotLatencyObserver
@@ -41,8 +40,9 @@ from pipelines.services.espeak.tts import EspeakTTSService
 from pipelines.services.sphinx.stt import SphinxSTTService
 from pipelines.training.agent_processor import TrainingAgentProcessor
 from pipelines.training.session import TrainingService
-from pipelines.training.types import DialogueEngine, TrainingContext
+from pipelines.training.types import DialogueEngine, DialogueTurn, TrainingContext
 from pipelines.turn_stop import SentenceEndUserTurnStopStrategy
+from pipelines.vad import InlineSileroVADAnalyzer
 
 # End of speech: 0.2 s of VAD silence, then the words decide (`pipelines.turn_stop`): a turn
 # ending on "and", "the", "um"... is held open for 0.7 s more. Smart-turn waited ~3 s on
@@ -70,28 +70,33 @@ async def run_bot(
     audio_out_sample_rate: int = 24_000,
     stt: STTService | None = None,
     tts: TTSService | None = None,
+    history: list[DialogueTurn] | None = None,
 ) -> None:
     """Runs one call until the trainee hangs up (or the call idles out); with
     ``recording_dir``, each side of the call is recorded there as a WAV file. ``stt`` and
-    ``tts`` default to the offline services (pocketsphinx, espeak with the voice profile)."""
+    ``tts`` default to the offline services (pocketsphinx, espeak with the voice profile);
+    ``history`` is the conversation so far (the agent reads it from SQL when None)."""
     stt = stt or SphinxSTTService()
     tts = tts or EspeakTTSService.from_profile(voice_profile or {})
     context = LLMContext([{"role": "assistant", "content": first_message}])
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context, user_params=user_aggregator_params(stt)
     )
-    agent = TrainingAgentProcessor(service=service, training=training, ctx=ctx, engine=engine)
-    recorder = CallRecorder(folder=recording_dir) if recording_dir else None
+    agent = TrainingAgentProcessor(
+        service=service, training=training, ctx=ctx, engine=engine, history=history
+    )
+    recorder = CallRecorder(folder=recording_dir)
 
     pipeline = Pipeline(
         [
             transport.input(),  # the trainee's audio
             stt,  # pocketsphinx: decodes while the trainee speaks, final text at end of turn
             user_aggregator,  # Silero VAD + end-of-turn strategy -> the trainee's turn
+            recorder.trainee,  # the trainee's side to its WAV file; their audio stops here
             agent,  # the prospect (or champion) answers; storing and scoring beside
             tts,  # the reply in the prospect's (or champion's) voice
             transport.output(),  # audio back to the trainee
-            *([recorder.processor] if recorder else []),  # both sides, a WAV file each
+            recorder.ai,  # the AI's side, as sent, to its WAV file
             assistant_aggregator,  # what was actually spoken goes into the context
         ]
     )
@@ -117,8 +122,7 @@ async def run_bot(
 
     @transport.event_handler("on_client_connected")
     async def on_connected(_transport: Any, _client: Any) -> None:
-        if recorder is not None:
-            await recorder.start()
+        await recorder.start()
         await worker.queue_frames([TTSSpeakFrame(first_message)])
 
     @transport.event_handler("on_client_disconnected")
@@ -131,8 +135,7 @@ async def run_bot(
     try:
         await runner.run()
     finally:
-        if recorder is not None:
-            recorder.close()
+        recorder.close()
 
 
 def user_aggregator_params(stt: STTService) -> LLMUserAggregatorParams:
@@ -144,7 +147,7 @@ def user_aggregator_params(stt: STTService) -> LLMUserAggregatorParams:
     else:
         stop = SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=SPEECH_TIMEOUT_SECS)
     return LLMUserAggregatorParams(
-        vad_analyzer=SileroVADAnalyzer(params=VADParams(stop_secs=VAD_STOP_SECS)),
+        vad_analyzer=InlineSileroVADAnalyzer(params=VADParams(stop_secs=VAD_STOP_SECS)),
         user_turn_strategies=UserTurnStrategies(
             start=[MinWordsUserTurnStartStrategy(min_words=INTERRUPT_MIN_WORDS)], stop=[stop]
         ),

@@ -318,8 +318,10 @@ async def test_latency_measured_before_a_reply_is_stored_lands_on_that_reply(
 
     down, _up = await run_test(
         call.agent,
-        frames_to_send=[user_turn(call, TRAINEE_LINE), follow_up, SCORING_PAUSE],
-        # The bot starts speaking as soon as a reply has gone to the TTS.
+        # The bot starts speaking as soon as a reply has gone to the TTS (and the trainee
+        # needs a moment to say the next line): both latencies come while the slow writes
+        # of the replies are still going on.
+        frames_to_send=[user_turn(call, TRAINEE_LINE), SleepFrame(0.05), follow_up, SCORING_PAUSE],
         observers=[LatencyReporter(call.agent, [first, second], LLMFullResponseEndFrame)],
     )
 

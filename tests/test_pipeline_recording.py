@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pipecat.frames.frames import Frame, InputAudioRawFrame, TTSAudioRawFrame
+from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams
 from pipecat.tests.utils import run_test
 
-from pipelines.recording import FLUSH_BYTES, RECORDING_RATE, CallRecorder, track_path
+from pipelines.recording import RECORDING_RATE, CallRecorder, track_path
 from tests.media import tone
 
 TRAINEE_HZ, AI_HZ = 440.0, 880.0
-# Longer than one flush to disk, so the trainee's file is written in more than one piece.
-TRAINEE_SECS = FLUSH_BYTES / (RECORDING_RATE * 2) + 1.0
+TRAINEE_SECS = 3.0
 AI_SECS = 1.0
 SLACK = 0.1  # seconds (see below)
 
@@ -72,7 +72,7 @@ async def test_each_side_of_the_call_is_recorded_to_its_own_track(
     ]
 
     down, _up = await run_test(
-        recorder.processor,
+        Pipeline([recorder.trainee, recorder.ai]),  # as in the bot, with stages between
         frames_to_send=[*said, *answered],
         pipeline_params=PipelineParams(
             audio_in_sample_rate=in_rate, audio_out_sample_rate=out_rate
@@ -80,13 +80,13 @@ async def test_each_side_of_the_call_is_recorded_to_its_own_track(
     )
     recorder.close()
 
-    assert list(down) == [*said, *answered]  # the audio goes on to the rest of the pipeline
+    # The trainee's audio ends at its tap; the AI's goes on.
+    assert list(down) == list(answered)
     trainee_rate, trainee = read(track_path(tmp_path / "call", "trainee"))
     ai_rate, ai = read(track_path(tmp_path / "call", "ai"))
     assert trainee_rate == ai_rate == RECORDING_RATE
     # One timeline: the trainee spoke, then the AI answered, each track silent while the other
-    # side talks. Pipecat's streaming resampler keeps back the last few tens of milliseconds
-    # of a resampled utterance, and its track alignment may overlap the turns by as much.
+    # side talks. The streaming resamplers keep back the last few milliseconds.
     assert len(trainee) == len(ai)
     assert TRAINEE_SECS + AI_SECS - 2 * SLACK <= len(ai) / RECORDING_RATE <= TRAINEE_SECS + AI_SECS
     trainee_said, ai_said = voiced(trainee), voiced(ai)
@@ -104,11 +104,28 @@ async def test_nothing_is_recorded_before_the_trainee_connects(tmp_path: Path) -
     audio = tone(1.0, rate=16_000).tobytes()
 
     down, _up = await run_test(
-        recorder.processor,
+        Pipeline([recorder.trainee, recorder.ai]),
         frames_to_send=[InputAudioRawFrame(audio, 16_000, 1), TTSAudioRawFrame(audio, 16_000, 1)],
     )
     recorder.close()
 
-    assert len(down) == 2
+    assert len(down) == 1 and isinstance(down[0], TTSAudioRawFrame)
     assert not track_path(tmp_path / "call", "trainee").exists()
     assert not track_path(tmp_path / "call", "ai").exists()
+
+
+async def test_without_a_folder_nothing_is_written_and_the_trainee_audio_still_stops(
+    tmp_path: Path,
+) -> None:
+    recorder = CallRecorder(folder=None)
+    await recorder.start()
+    audio = tone(1.0, rate=16_000).tobytes()
+
+    down, _up = await run_test(
+        Pipeline([recorder.trainee, recorder.ai]),
+        frames_to_send=[InputAudioRawFrame(audio, 16_000, 1), TTSAudioRawFrame(audio, 16_000, 1)],
+    )
+    recorder.close()
+
+    assert [type(f) for f in down] == [TTSAudioRawFrame]
+    assert not any(tmp_path.iterdir())

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from aiortc import RTCPeerConnection
-from aiortc.jitterbuffer import JitterBuffer
 from loguru import logger
 from pipecat.services.stt_service import STTService
 from pipecat.transports.base_transport import TransportParams
@@ -19,6 +17,8 @@ from memory.pattern_index import ensure_indexed
 from memory.queries import training as training_queries
 from pipelines.roleplay_bot import run_bot
 from pipelines.services.live import make_live_stt, make_live_tts
+from pipelines.training.session import history_of
+from web.webrtc_audio import tighten_input_buffer, use_quiet_output_tracks
 
 if TYPE_CHECKING:
     from web.call_host import LocalCalls
@@ -33,25 +33,11 @@ async def voice_for(db: Database, training: TrainingSession) -> dict[str, object
     return dict(profiles.get(role) or profiles.get("champion") or {})
 
 
-INPUT_JITTER_PREFETCH = 1
-"""Audio frames the server's receive buffer holds back. aiortc's default of 4 delays every
-trainee word by 60 ms more, to smooth a playout the server never does: it only listens."""
-
-
-def tighten_input_buffer(pc: RTCPeerConnection) -> None:
-    """Lets the trainee's audio through aiortc's jitter buffer after one frame, not four."""
-    for receiver in pc.getReceivers():
-        if receiver.track is not None and receiver.track.kind == "audio":
-            # aiortc has no setting for it; the buffer is private to the receiver.
-            receiver._RTCRtpReceiver__jitter_buffer = JitterBuffer(  # type: ignore[attr-defined]
-                capacity=16, prefetch=INPUT_JITTER_PREFETCH
-            )
-
-
 async def run_browser_call(
     host: LocalCalls, training: TrainingSession, connection: SmallWebRTCConnection
 ) -> None:
     """Runs a browser (SmallWebRTC) call for a session until it ends."""
+    use_quiet_output_tracks()
     transport = SmallWebRTCTransport(
         webrtc_connection=connection,
         # 20 ms output chunks instead of 40: the first bot audio leaves sooner.
@@ -115,4 +101,5 @@ async def _run(
         stt=stt,
         tts=tts,
         recording_dir=host.media.session_dir(training.id),
+        history=history_of(list(turns)) or None,
     )

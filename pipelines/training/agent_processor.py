@@ -1,9 +1,10 @@
 """The training agent as a Pipecat stage: the trainee's turn in, the AI's spoken reply out.
 
-It sits where an LLM service would. For each user turn the context aggregator sends, it
-stores the trainee's words (write-through), asks the dialogue engine for the reply, and
-streams it on as LLM text for the TTS. Scoring runs as a task beside the audio path; its
-result, and each turn's latency, reach the client as RTVI server messages.
+It sits where an LLM service would. For each user turn the context aggregator sends, it asks
+the dialogue engine for the reply (from the conversation it keeps in memory) and streams it
+on as LLM text for the TTS. Both turns are then written through to SQL and the trainee's
+turn scored, by a task beside the audio path, turn after turn in order; the score, and each
+turn's latency, reach the client as RTVI server messages.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pipecat.processors.frameworks.rtvi.frames import (
 from memory.models import TrainingSession
 from pipelines.latency import with_client_report
 from pipelines.training.session import TrainingService
-from pipelines.training.types import DialogueEngine, TrainingContext
+from pipelines.training.types import DialogueEngine, DialogueTurn, TrainingContext
 
 
 def _last_user_text(frame: LLMContextFrame) -> str:
@@ -53,6 +54,8 @@ class TrainingAgentProcessor(FrameProcessor):
         training: the session row.
         ctx: what the engines know about the session.
         engine: who the AI plays.
+        history: the conversation so far (read from SQL on the first turn when None); the
+            processor keeps it up to date, so no reply waits for the database.
     """
 
     def __init__(
@@ -62,20 +65,24 @@ class TrainingAgentProcessor(FrameProcessor):
         training: TrainingSession,
         ctx: TrainingContext,
         engine: DialogueEngine,
+        history: list[DialogueTurn] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._history = history
+        self._store_lock = asyncio.Lock()
         self.service = service
         self.training = training
         self.ctx = ctx
         self.engine = engine
         self.call_started = time.monotonic()
         self.last_ai_turn_id: str | None = None
-        # Clear while a reply's row is being written: the bot can start speaking (and its
-        # latency be measured) before the write finishes, and the latency belongs on that row.
-        self._ai_turn_stored = asyncio.Event()
-        self._ai_turn_stored.set()
-        self._latency: dict[str, Any] | None = None  # the last AI turn's server breakdown
+        # Each reply's stored row, once written: the bot starts speaking (and its latency is
+        # measured) before the write finishes, and the latency belongs on that reply's row.
+        self._replies = 0
+        self._reply_rows: dict[int, asyncio.Future[str | None]] = {}
+        # The last reply's row and server breakdown, for the client's report.
+        self._latency: tuple[str, dict[str, Any]] | None = None
 
     def can_generate_metrics(self) -> bool:
         """The time to the reply is reported as TTFB, like an LLM service's."""
@@ -99,35 +106,53 @@ class TrainingAgentProcessor(FrameProcessor):
         text = _last_user_text(frame)
         if not text:
             return
-        # The response starts now, so the latency observer counts the engine's time (and
-        # the trainee turn's write) as "LLM first token", reported as this stage's TTFB.
+        # The response starts now, so the latency observer counts the engine's time as
+        # "LLM first token", reported as this stage's TTFB.
         await self.push_frame(LLMFullResponseStartFrame())
         await self.start_ttfb_metrics()
+        ended_at = self.seconds()
+        if self._history is None:  # not given: read once, on the first turn
+            self._history = await self.service.history(self.training)
+        history = [*self._history, DialogueTurn("trainee", text, None, ended_at)]
         try:
-            turn, history = await self.service.record_trainee_turn(
-                self.training, text, ended_at=self.seconds()
-            )
             reply = await self.engine.reply(self.ctx, history)
         except Exception:
             logger.exception("training agent could not answer a turn")
             reply = "Sorry, could you say that again?"
-            turn, history = None, []
         await self.stop_ttfb_metrics()
-        self.last_ai_turn_id = None
-        self._ai_turn_stored.clear()
-        try:
-            await self.push_frame(LLMTextFrame(reply))
-            await self.push_frame(LLMFullResponseEndFrame())
-            ai_turn = await self.service.record_ai_turn(
-                self.training, reply, started_at=self.seconds()
-            )
-            self.last_ai_turn_id = ai_turn.id
-        except Exception:
-            logger.exception("training agent could not store the AI's turn")
-        finally:
-            self._ai_turn_stored.set()
+        self._replies += 1
+        reply_no = self._replies
+        self._reply_rows[reply_no] = asyncio.get_running_loop().create_future()
+        await self.push_frame(LLMTextFrame(reply))
+        await self.push_frame(LLMFullResponseEndFrame())
+        started_at = self.seconds()
+        self._history = [*history, DialogueTurn("ai", reply, started_at, None)]
+        # Storing (and then scoring) runs beside the audio path, one turn after another.
+        self.create_task(self._store(reply_no, text, ended_at, reply, started_at), "store-turn")
+
+    async def _store(
+        self, reply_no: int, text: str, ended_at: float, reply: str, started_at: float
+    ) -> None:
+        row: str | None = None
+        async with self._store_lock:
+            turn, history = None, list[DialogueTurn]()
+            try:
+                turn, history = await self.service.record_trainee_turn(
+                    self.training, text, ended_at=ended_at
+                )
+            except Exception:
+                logger.exception("training agent could not store the trainee's turn")
+            try:
+                ai_turn = await self.service.record_ai_turn(
+                    self.training, reply, started_at=started_at
+                )
+                row = self.last_ai_turn_id = ai_turn.id
+            except Exception:
+                logger.exception("training agent could not store the AI's turn")
+            finally:
+                self._reply_rows[reply_no].set_result(row)
         if turn is not None and self.ctx.mode == "roleplay":
-            self.create_task(self._score(turn.id, turn.index, history), "score-turn")
+            await self._score(turn.id, turn.index, history)
 
     async def _score(self, turn_id: str, index: int, history: list[Any]) -> None:
         try:
@@ -147,11 +172,11 @@ class TrainingAgentProcessor(FrameProcessor):
         Args:
             breakdown: The turn's parts (see `pipelines.latency.server_breakdown`).
         """
-        await self._ai_turn_stored.wait()
-        self._latency = breakdown
         latency_ms = float(breakdown["server_ms"])
-        if self.last_ai_turn_id is not None:
-            await self.service.set_latency(self.last_ai_turn_id, latency_ms, breakdown)
+        row = await self._reply_rows[self._replies] if self._replies else None
+        if row is not None:
+            self._latency = (row, breakdown)
+            await self.service.set_latency(row, latency_ms, breakdown)
         await self.push_frame(
             RTVIServerMessageFrame(
                 data={"type": "turn-latency", "latency_ms": latency_ms, "breakdown": breakdown}
@@ -162,12 +187,13 @@ class TrainingAgentProcessor(FrameProcessor):
         """The client's own voice-to-voice figure for the last turn completes its breakdown;
         the turn's latency becomes what the trainee actually heard."""
         value = data.get("latency_ms") if isinstance(data, dict) else None
-        if self._latency is None or self.last_ai_turn_id is None:
+        if self._latency is None:
             return
         if not isinstance(value, int | float) or isinstance(value, bool):
             return
-        breakdown = with_client_report(self._latency, float(value))
+        row, server = self._latency
+        breakdown = with_client_report(server, float(value))
         if breakdown is None:
             return
         self._latency = None  # one report per turn
-        await self.service.set_latency(self.last_ai_turn_id, breakdown["client_ms"], breakdown)
+        await self.service.set_latency(row, breakdown["client_ms"], breakdown)

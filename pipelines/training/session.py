@@ -196,6 +196,12 @@ class TrainingService:
             raise TrainingError(404, "training session not found")
         return training
 
+    async def history(self, training: TrainingSession) -> list[DialogueTurn]:
+        """The session's conversation so far, from SQL."""
+        async with self.db.session() as session:
+            turns = list(await queries.turns_of(session, session_id=training.id))
+        return history_of(turns)
+
     async def record_trainee_turn(
         self, training: TrainingSession, text: str, **timing: Any
     ) -> tuple[Turn, list[DialogueTurn]]:
