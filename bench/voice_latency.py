@@ -1,12 +1,14 @@
 """Benchmarks voice-to-voice latency of live training calls over WebRTC on loopback.
 
     .venv/bin/python -m bench.voice_latency [--calls 1 5] [--turns 4] [--processes 0]
-        [--stagger 6]
+        [--stagger 6] [--postgres postgresql://postgres@127.0.0.1:5432]
 
 For each call count N a fresh server subprocess (`champion-clone serve`, offline providers,
 temporary DATA_DIR) is started; with `--processes P` (P > 0) it gets `CALL_PROCESSES=P`, so it
 starts P call processes (`web.call_server`) as children and the calls run there. This process
-signs up N users over HTTP, seeds a ready champion per user in the server's SQLite file,
+signs up N users over HTTP, seeds a ready champion per user in the server's SQLite file (or,
+with `--postgres`, in a fresh PostgreSQL database dropped afterwards: call processes writing
+to one SQLite file wait for its lock),
 starts N sessions and runs N concurrent aiortc calls. Their starts are spread evenly over
 `--stagger` seconds (call i starts after i * stagger / N s; default 6, 0 = all at once), so
 the calls are not in lockstep. Each call waits for the greeting to end (1 s without loud
@@ -285,8 +287,11 @@ async def _staggered(
     return result
 
 
-def _start_server(work: Path, port: int, processes: int) -> subprocess.Popen[bytes]:
+def _start_server(
+    work: Path, port: int, processes: int, database_url: str
+) -> subprocess.Popen[bytes]:
     env = {
+        **({"DATABASE_URL": database_url} if database_url else {}),
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", str(work)),
         "DATA_DIR": str(work / "data"),
@@ -316,6 +321,7 @@ async def _run(
     rate: int,
     processes: int,
     stagger: float,
+    database_url: str,
 ) -> None:
     data_dir = work / "data"
     base = f"http://127.0.0.1:{port}"
@@ -329,7 +335,13 @@ async def _run(
             await asyncio.sleep(0.2)
         else:
             raise RuntimeError(f"server did not start; see {work / 'server.log'}")
-        db_url = f"sqlite+aiosqlite:///{(data_dir / 'champion_clone.db').resolve()}"
+        from memory.settings import normalise_database_url
+
+        db_url = (
+            normalise_database_url(database_url)
+            if database_url
+            else f"sqlite+aiosqlite:///{(data_dir / 'champion_clone.db').resolve()}"
+        )
         prepared = [await _prepare(client, db_url) for _ in range(n)]
         rss = RssSampler(server.pid)
         idle_rss = rss.sample()
@@ -419,6 +431,30 @@ def _stop_server(server: subprocess.Popen[bytes]) -> None:
         print(f"  (killed call process {pid}, left running by the server)")
 
 
+async def _create_database(server_url: str) -> str:
+    """A fresh database on the server; returns its URL."""
+    import asyncpg
+
+    name = f"cc_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(f"{server_url.rstrip('/')}/postgres")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return f"{server_url.rstrip('/')}/{name}"
+
+
+async def _drop_database(server_url: str, database_url: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(f"{server_url.rstrip('/')}/postgres")
+    try:
+        name = database_url.rsplit("/", 1)[1]
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, nargs="+", default=[1, 5])
@@ -436,6 +472,13 @@ def main() -> None:
         metavar="SECS",
         help="call i of N starts after i * SECS / N s; 0 = all at once (default: %(default)s)",
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default="",
+        help="a PostgreSQL server (e.g. postgresql://postgres@127.0.0.1:5432) to hold a fresh "
+        "database per run instead of SQLite; call processes contend for one SQLite file",
+    )
     args = parser.parse_args()
     if args.processes < 0 or args.stagger < 0:
         parser.error("--processes and --stagger must not be negative")
@@ -447,7 +490,8 @@ def main() -> None:
     for n in args.calls:
         work = Path(tempfile.mkdtemp(prefix="cc-voice-bench-"))
         port = _free_port()
-        server = _start_server(work, port, args.processes)
+        database_url = asyncio.run(_create_database(args.postgres)) if args.postgres else ""
+        server = _start_server(work, port, args.processes, database_url)
         try:
             asyncio.run(
                 _run(
@@ -460,10 +504,13 @@ def main() -> None:
                     SAMPLE_RATE,
                     args.processes,
                     args.stagger,
+                    database_url,
                 )
             )
         finally:
             _stop_server(server)
+            if database_url:
+                asyncio.run(_drop_database(args.postgres, database_url))
         shutil.rmtree(work, ignore_errors=True)  # kept (with server.log) after a failure
 
 

@@ -59,6 +59,17 @@ async def test_a_spoken_turn_is_answered_scored_and_stored(
                 lambda: time.monotonic() - call.loud_at[-1] > 1.0, 30, "the greeting to end"
             )
 
+            # Bad requests during the call are refused and leave the call as it was.
+            path = f"/training/sessions/{session_id}/offer"
+            broken = {"sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", "type": "offer"}
+            assert (await client.post(path, headers=auth, json=broken)).status_code == 400
+            garbage = [{"candidate": "candidate:not a candidate", "sdp_mid": "0",
+                        "sdp_mline_index": 0}]  # fmt: skip
+            bad_ice = await client.patch(
+                path, headers=auth, json={"pc_id": answer.json()["pc_id"], "candidates": garbage}
+            )
+            assert bad_ice.status_code == 400
+
             speech = synthesize(QUESTION, EspeakVoice(variant="m3", pitch=40))
             call.mic.say((speech * 0.25).astype(np.int16), SAMPLE_RATE)
             await _wait_for(lambda: call.mic.speech_ended_at, 20, "the question to be sent")
