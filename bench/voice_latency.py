@@ -38,6 +38,7 @@ import argparse
 import asyncio
 import contextlib
 import math
+import multiprocessing
 import os
 import secrets
 import shutil
@@ -49,6 +50,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -69,6 +71,7 @@ QUIET_SECS = 1.0
 REPLY_TIMEOUT = 20.0
 STAGGER_SECS = 6.0
 SAMPLE_SECS = 0.5
+WALL_OFFSET = time.time() - time.monotonic()  # client monotonic -> Unix time
 PARTS = (
     "end_of_turn_ms",
     "stt_ms",
@@ -225,7 +228,15 @@ async def _call(
 ) -> dict[str, Any]:
     from tests.webrtc_client import CallClient
 
-    result: dict[str, Any] = {"v2v": [], "server": [], "missed": 0, "error": None}
+    result: dict[str, Any] = {
+        "v2v": [],
+        "ended_wall": [],
+        "server": [],
+        "way_in": [],
+        "way_out": [],
+        "missed": 0,
+        "error": None,
+    }
     call = CallClient()
     try:
         answer = await client.post(
@@ -248,6 +259,7 @@ async def _call(
             if await _wait_for(lambda e=ended: call.heard_since(e), REPLY_TIMEOUT):
                 first = next(t for t in call.loud_at if t > ended)
                 result["v2v"].append((first - ended) * 1000)
+                result["ended_wall"].append(ended + WALL_OFFSET)
                 call.report_latency((first - ended) * 1000)
             else:
                 result["missed"] += 1
@@ -260,6 +272,16 @@ async def _call(
         ]
         result["server"] = [float(m["latency_ms"]) for m in latency]
         result["parts"] = [m.get("breakdown") or {} for m in latency]
+        # The way in: the client's end of speech to the end the server's VAD placed (one
+        # clock, one machine); the way out: the rest of what the client heard.
+        if len(latency) == len(result["v2v"]):
+            for heard, ended, message in zip(
+                result["v2v"], result["ended_wall"], latency, strict=True
+            ):
+                if message.get("speech_ended_at"):
+                    way_in = (float(message["speech_ended_at"]) - ended) * 1000
+                    result["way_in"].append(way_in)
+                    result["way_out"].append(heard - way_in - float(message["latency_ms"]))
         return result
     except Exception as exc:  # a bench reports, it does not stop
         result["error"] = f"{type(exc).__name__}: {exc}"
@@ -285,6 +307,34 @@ async def _staggered(
     result = await _call(client, auth, session_id, turns, speech, rate, offset)
     result["span"] = (start, time.monotonic())
     return result
+
+
+def _client_group(
+    base: str,
+    calls: list[tuple[int, float, dict[str, str], str]],
+    turns: int,
+    speech: list[np.ndarray],
+    rate: int,
+    start_at: float,
+) -> tuple[list[dict[str, Any]], float]:
+    """Runs some of the calls in this (client) process; returns their results and its CPU."""
+
+    async def run() -> list[dict[str, Any]]:
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            return list(
+                await asyncio.gather(
+                    *(
+                        _staggered(delay, client, auth, sid, turns, speech, rate, i)
+                        for i, delay, auth, sid in calls
+                    )
+                )
+            )
+
+    before = os.times()
+    results = asyncio.run(run())
+    after = os.times()
+    return results, (after.user + after.system) - (before.user + before.system)
 
 
 def _start_server(
@@ -322,6 +372,7 @@ async def _run(
     processes: int,
     stagger: float,
     database_url: str,
+    client_processes: int,
 ) -> None:
     data_dir = work / "data"
     base = f"http://127.0.0.1:{port}"
@@ -348,13 +399,32 @@ async def _run(
 
         server_cpu0, client0 = _tree_cpu(server.pid), os.times()
         sampler = asyncio.create_task(rss.run())
+        calls = [(i, i * stagger / n, auth, sid) for i, (auth, sid) in enumerate(prepared)]
+        children_cpu = 0.0
         try:
-            results = await asyncio.gather(
-                *(
-                    _staggered(i * stagger / n, client, auth, sid, turns, speech, rate, i)
-                    for i, (auth, sid) in enumerate(prepared)
+            if client_processes <= 1:
+                results = await asyncio.gather(
+                    *(
+                        _staggered(delay, client, auth, sid, turns, speech, rate, i)
+                        for i, delay, auth, sid in calls
+                    )
                 )
-            )
+            else:
+                groups = [calls[k::client_processes] for k in range(client_processes)]
+                start_at = time.time() + 1.0
+                loop = asyncio.get_running_loop()
+                context = multiprocessing.get_context("spawn")
+                with ProcessPoolExecutor(client_processes, mp_context=context) as pool:
+                    done = await asyncio.gather(
+                        *(
+                            loop.run_in_executor(
+                                pool, _client_group, base, group, turns, speech, rate, start_at
+                            )
+                            for group in groups
+                        )
+                    )
+                results = [r for group_results, _cpu in done for r in group_results]
+                children_cpu = sum(cpu for _results, cpu in done)
         finally:
             sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -369,6 +439,7 @@ async def _run(
     server_cpu = sum(server_cpu1[proc] - server_cpu0[proc] for proc in both)
     changed = len(server_cpu0.keys() ^ server_cpu1.keys())
     client_cpu = (client1.user + client1.system) - (client0.user + client0.system)
+    client_cpu += children_cpu
     peak_rss = rss.peak_total
 
     v2v = [x for r in results for x in r["v2v"]]
@@ -382,7 +453,15 @@ async def _run(
         f"{stagger * (n - 1) / n:.1f} s, {wall:.1f} s"
     )
     print(f"  client v2v:            {_summary(v2v)}")
+    if len(v2v) >= 10:
+        slowest = ", ".join(f"{x:.0f}" for x in sorted(v2v)[-5:])
+        print(f"    slowest five:         {slowest} ms")
     print(f"  server turn-latency:   {_summary(observed)} ({len(observed)} messages)")
+    for leg in ("way_in", "way_out"):
+        values = [x for r in results for x in r.get(leg, [])]
+        if values:
+            label = "client speech end -> server VAD" if leg == "way_in" else "server -> client ear"
+            print(f"    {label:<34} {_summary(values)}")
     parts = [p for r in results for p in r.get("parts", [])]
     for key in PARTS:
         values = [float(p[key]) for p in parts if key in p]
@@ -473,6 +552,14 @@ def main() -> None:
         help="call i of N starts after i * SECS / N s; 0 = all at once (default: %(default)s)",
     )
     parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=1,
+        metavar="K",
+        help="run the aiortc clients in K processes (one Python process of clients is a "
+        "bottleneck of its own beyond a few calls; a browser is not)",
+    )
+    parser.add_argument(
         "--postgres",
         metavar="URL",
         default="",
@@ -505,6 +592,7 @@ def main() -> None:
                     args.processes,
                     args.stagger,
                     database_url,
+                    args.client_processes,
                 )
             )
         finally:

@@ -107,7 +107,7 @@ async def run_bot(
     async def on_latency(_observer: Any, breakdown: LatencyBreakdown) -> None:
         parts = server_breakdown(breakdown)
         if parts is not None:
-            await agent.record_latency(parts)
+            await agent.record_latency(parts, speech_ended_at=breakdown.user_turn_start_time)
 
     worker = PipelineWorker(
         pipeline,

@@ -166,11 +166,16 @@ class TrainingAgentProcessor(FrameProcessor):
             )
         )
 
-    async def record_latency(self, breakdown: dict[str, Any]) -> None:
+    async def record_latency(
+        self, breakdown: dict[str, Any], *, speech_ended_at: float | None = None
+    ) -> None:
         """Stores the server-measured latency of the last AI turn and tells the client.
 
         Args:
             breakdown: The turn's parts (see `pipelines.latency.server_breakdown`).
+            speech_ended_at: When the trainee stopped speaking as the VAD placed it (Unix
+                time on the server's clock), sent along so a client on the same clock can
+                split its own figure into the way in and the way out.
         """
         latency_ms = float(breakdown["server_ms"])
         row = await self._reply_rows[self._replies] if self._replies else None
@@ -179,7 +184,12 @@ class TrainingAgentProcessor(FrameProcessor):
             await self.service.set_latency(row, latency_ms, breakdown)
         await self.push_frame(
             RTVIServerMessageFrame(
-                data={"type": "turn-latency", "latency_ms": latency_ms, "breakdown": breakdown}
+                data={
+                    "type": "turn-latency",
+                    "latency_ms": latency_ms,
+                    "breakdown": breakdown,
+                    "speech_ended_at": speech_ended_at,
+                }
             )
         )
 
