@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pytest
@@ -16,22 +14,10 @@ from memory.settings import Settings
 from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
 from tests.conftest import running_app, sign_up
 from tests.test_training_api import _start, _user_id, seed_ready_champion
-from tests.webrtc_client import CallClient
+from tests.webrtc_client import CallClient, wait_for
 from web.call_processes import CallProcesses
 
 END_OF_CANDIDATES = [{"candidate": "", "sdp_mid": "0", "sdp_mline_index": 0}]
-
-
-async def _wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -67,7 +53,7 @@ async def test_calls_are_spread_over_processes_and_follow_ups_reach_theirs(
             assert len(homes) == 2
             assert sorted(load["calls"] for load in await calls.loads()) == [1, 1]
             for caller in callers.values():
-                await _wait_for(lambda c=caller: c.loud_at, 30, "the greeting")
+                await wait_for(lambda c=caller: c.loud_at, 30, "the greeting")
 
             # Trickled ICE reaches the process holding the call (any other would answer 404);
             # a call id under another session is not found.
@@ -97,7 +83,7 @@ async def test_calls_are_spread_over_processes_and_follow_ups_reach_theirs(
 
             # The call in its process hears, answers and stores a turn in the shared database.
             caller = callers[first]
-            await _wait_for(
+            await wait_for(
                 lambda: time.monotonic() - caller.loud_at[-1] > 1.0, 30, "the greeting to end"
             )
             speech = synthesize(
@@ -105,15 +91,15 @@ async def test_calls_are_spread_over_processes_and_follow_ups_reach_theirs(
                 EspeakVoice(variant="m3", pitch=40),
             )
             caller.mic.say((speech * 0.25).astype(np.int16), SAMPLE_RATE)
-            await _wait_for(lambda: caller.mic.speech_ended_at, 20, "the question to be sent")
+            await wait_for(lambda: caller.mic.speech_ended_at, 20, "the question to be sent")
             spoke_at = caller.mic.speech_ended_at
-            await _wait_for(lambda: caller.heard_since(spoke_at), 20, "a spoken reply")
+            await wait_for(lambda: caller.heard_since(spoke_at), 20, "a spoken reply")
 
             async def stored() -> bool:
                 detail = (await client.get(f"/training/sessions/{first}", headers=auth)).json()
                 return [t["role"] for t in detail["turns"]][:3] == ["ai", "trainee", "ai"]
 
-            await _wait_for(stored, 20, "the turn to be stored")
+            await wait_for(stored, 20, "the turn to be stored")
         finally:
             for caller in callers.values():
                 await caller.close()
@@ -126,7 +112,7 @@ async def test_calls_are_spread_over_processes_and_follow_ups_reach_theirs(
             pids_now = {load["pid"] for load in await calls.loads()}
             return len(pids_now) == 2 and victim not in pids_now
 
-        await _wait_for(replaced, 60, "the call process to be replaced")
+        await wait_for(replaced, 60, "the call process to be replaced")
         gone = await client.patch(
             f"/training/sessions/{second}/offer",
             headers=auth,

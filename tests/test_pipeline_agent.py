@@ -234,6 +234,9 @@ async def test_when_the_engine_fails_the_trainee_hears_an_apology(
     assert call.agent.last_ai_turn_id == turns[-1].id
 
 
+SPEECH_ENDED_AT = 1_790_000_000.25
+
+
 class LatencyReporter(BaseObserver):
     """Does what the bot's latency observer does when the bot starts speaking (here: each
     time a ``when`` frame leaves the agent): hands the next turn's breakdown to the agent."""
@@ -246,7 +249,7 @@ class LatencyReporter(BaseObserver):
 
     async def on_push_frame(self, data: FramePushed) -> None:
         if data.source is self.agent and isinstance(data.frame, self.when) and self.parts:
-            await self.agent.record_latency(self.parts.pop(0))
+            await self.agent.record_latency(self.parts.pop(0), speech_ended_at=SPEECH_ENDED_AT)
 
 
 SERVER_PARTS = {"end_of_turn_ms": 200.0, "stt_ms": 20.0, "pipeline_ms": 511.4, "server_ms": 731.4}
@@ -274,7 +277,12 @@ async def test_latency_is_stored_on_the_reply_and_completed_by_the_client(
     )
 
     (latency,) = server_messages(down, "turn-latency")
-    assert latency == {"type": "turn-latency", "latency_ms": 731.4, "breakdown": SERVER_PARTS}
+    assert latency == {
+        "type": "turn-latency",
+        "latency_ms": 731.4,
+        "breakdown": SERVER_PARTS,
+        "speech_ended_at": SPEECH_ENDED_AT,  # for a client on the same clock
+    }
     assert client_report not in down  # the agent consumes the client's report
     greeting, trainee, ai = await stored_turns(call)
     # What the trainee heard is the turn's latency; the server's share stays in the breakdown.

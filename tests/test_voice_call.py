@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import time
 import wave
@@ -18,22 +17,10 @@ from memory.settings import Settings
 from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
 from tests.conftest import running_app, sign_up
 from tests.test_training_api import _start, _user_id, seed_ready_champion
-from tests.webrtc_client import CallClient
+from tests.webrtc_client import CallClient, wait_for
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 QUESTION = "what is the biggest problem your team has right now"
-
-
-async def _wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -54,8 +41,8 @@ async def test_a_spoken_turn_is_answered_scored_and_stored(
             await call.answer(answer.json())
 
             # The prospect speaks first (the scenario's opening line).
-            await _wait_for(lambda: call.loud_at, 20, "the greeting")
-            await _wait_for(
+            await wait_for(lambda: call.loud_at, 20, "the greeting")
+            await wait_for(
                 lambda: time.monotonic() - call.loud_at[-1] > 1.0, 30, "the greeting to end"
             )
 
@@ -72,22 +59,22 @@ async def test_a_spoken_turn_is_answered_scored_and_stored(
 
             speech = synthesize(QUESTION, EspeakVoice(variant="m3", pitch=40))
             call.mic.say((speech * 0.25).astype(np.int16), SAMPLE_RATE)
-            await _wait_for(lambda: call.mic.speech_ended_at, 20, "the question to be sent")
+            await wait_for(lambda: call.mic.speech_ended_at, 20, "the question to be sent")
             spoke_at = call.mic.speech_ended_at
-            await _wait_for(lambda: call.heard_since(spoke_at), 20, "a spoken reply")
+            await wait_for(lambda: call.heard_since(spoke_at), 20, "a spoken reply")
 
             async def scored() -> Any:
                 detail = (await client.get(f"/training/sessions/{session_id}", headers=auth)).json()
                 trainee = [t for t in detail["turns"] if t["role"] == "trainee"]
                 return detail if trainee and trainee[0]["score"] is not None else None
 
-            detail = await _wait_for(scored, 20, "the turn to be scored")
+            detail = await wait_for(scored, 20, "the turn to be scored")
             roles = [t["role"] for t in detail["turns"]]
             assert roles[:3] == ["ai", "trainee", "ai"]
             trainee = detail["turns"][1]
             assert len(set(trainee["text"].split()) & set(QUESTION.split())) >= 2
             assert detail["turns"][2]["text"]
-            await _wait_for(
+            await wait_for(
                 lambda: any(
                     m.get("type") == "server-message" and m["data"].get("type") == "turn-score"
                     for m in call.messages
@@ -95,7 +82,7 @@ async def test_a_spoken_turn_is_answered_scored_and_stored(
                 10,
                 "the live score",
             )
-            latency = await _wait_for(
+            latency = await wait_for(
                 lambda: next(
                     (
                         m["data"]
@@ -126,7 +113,7 @@ async def test_a_spoken_turn_is_answered_scored_and_stored(
                 stored = (detail["turns"][2].get("latency_breakdown") or {}).get("client_ms")
                 return detail["turns"][2] if stored is not None else None
 
-            reply_turn = await _wait_for(reported, 10, "the client's latency to be stored")
+            reply_turn = await wait_for(reported, 10, "the client's latency to be stored")
             assert reply_turn["latency_ms"] == pytest.approx(heard_ms, abs=0.1)
             stored = reply_turn["latency_breakdown"]
             assert stored["server_ms"] == latency["latency_ms"]
@@ -153,8 +140,8 @@ async def test_a_spoken_turn_is_answered_scored_and_stored(
                 assert reader.getframerate() == 16_000
                 return (np.frombuffer(reader.readframes(reader.getnframes()), np.int16),)
 
-        (trainee,) = await _wait_for(lambda: recorded("trainee"), 20, "the trainee's recording")
-        (ai,) = await _wait_for(lambda: recorded("ai"), 20, "the AI's recording")
+        (trainee,) = await wait_for(lambda: recorded("trainee"), 20, "the trainee's recording")
+        (ai,) = await wait_for(lambda: recorded("ai"), 20, "the AI's recording")
         assert np.abs(trainee).max() > 1000  # the question
         assert np.abs(ai).max() > 1000  # the greeting and the reply
         other = await sign_up(client)

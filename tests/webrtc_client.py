@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -16,6 +17,19 @@ from av import AudioFrame
 
 RATE = 48_000
 FRAME = 960  # 20 ms
+
+
+async def wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
+    """Polls ``check`` (a value or a coroutine) until it is truthy; fails after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 class ScriptedMicrophone(MediaStreamTrack):
