@@ -29,20 +29,14 @@ from ingest.types import (
     ScenarioDraft,
     Segment,
 )
-from memory.provider_errors import (
-    ProviderConnectionError,
-    ProviderError,
-    ProviderStatusError,
-    ProviderTimeout,
-    with_retries,
-)
+from memory.claude import PROVIDER, CallPolicy, forced_tool_input
+from memory.provider_errors import ProviderError
 
 if TYPE_CHECKING:
     import httpx2
 
 logger = logging.getLogger(__name__)
 
-PROVIDER = "anthropic"
 DEFAULT_MODEL = "claude-opus-4-1"
 
 
@@ -155,7 +149,7 @@ class ClaudeOptions(TypedDict, total=False):
 
 
 class _ClaudeTool:
-    """Shared client set-up and one forced tool call, with provider-error translation."""
+    """Shared client set-up and one forced tool call (`memory.claude.forced_tool_input`)."""
 
     def __init__(self, *, api_key: str, **options: Unpack[ClaudeOptions]) -> None:
         # Retries are ours (with_retries), so the SDK's own are switched off.
@@ -163,14 +157,16 @@ class _ClaudeTool:
             api_key=api_key,
             base_url=options.get("base_url", "https://api.anthropic.com"),
             http_client=options.get("http_client"),
-            timeout=options.get("timeout", 300.0),
             max_retries=0,
         )
         self._model = options.get("model", DEFAULT_MODEL)
-        self._max_tokens = options.get("max_tokens", 8192)
+        self._policy = CallPolicy(
+            max_tokens=options.get("max_tokens", 8192),
+            timeout=options.get("timeout", 300.0),
+            attempts=options.get("attempts", 4),
+            retry_base_delay=options.get("retry_base_delay", 1.0),
+        )
         self._strict = options.get("strict_tools", False)
-        self._attempts = options.get("attempts", 4)
-        self._retry_base_delay = options.get("retry_base_delay", 1.0)
 
     async def _call_tool(
         self, name: str, description: str, schema: dict[str, Any], *, system: str, prompt: str
@@ -178,36 +174,13 @@ class _ClaudeTool:
         tool: ToolParam = {"name": name, "description": description, "input_schema": schema}
         if self._strict:
             tool["strict"] = True
-
-        async def attempt() -> dict[str, Any]:
-            try:
-                message = await self._client.messages.create(
-                    model=self._model,
-                    max_tokens=self._max_tokens,
-                    system=system,
-                    messages=[{"role": "user", "content": prompt}],
-                    tools=[tool],
-                    tool_choice={"type": "tool", "name": name},
-                )
-            except anthropic.APITimeoutError as exc:
-                raise ProviderTimeout(PROVIDER) from exc
-            except anthropic.APIConnectionError as exc:
-                raise ProviderConnectionError(PROVIDER) from exc
-            except anthropic.APIStatusError as exc:
-                raise ProviderStatusError(PROVIDER, exc.status_code) from exc
-            if message.stop_reason == "max_tokens":
-                raise ProviderError(PROVIDER, "the answer was cut off", retryable=False)
-            for block in message.content:
-                if (
-                    block.type == "tool_use"
-                    and block.name == name
-                    and isinstance(block.input, dict)
-                ):
-                    return block.input
-            raise ProviderError(PROVIDER, "the answer had no tool call", retryable=False)
-
-        return await with_retries(
-            attempt, attempts=self._attempts, base_delay=self._retry_base_delay
+        return await forced_tool_input(
+            self._client,
+            model=self._model,
+            policy=self._policy,
+            tool=tool,
+            system=system,
+            prompt=prompt,
         )
 
 

@@ -7,43 +7,19 @@ sooner than a score computed beside it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anthropic
-from anthropic.types import Message, MessageParam, ToolParam
+from anthropic.types import MessageParam, ToolParam
 
-from memory.provider_errors import (
-    ProviderConnectionError,
-    ProviderError,
-    ProviderStatusError,
-    ProviderTimeout,
-    with_retries,
-)
+from memory.claude import PROVIDER, CallPolicy, create_message, forced_tool_input
+from memory.provider_errors import ProviderError, with_retries
 
 if TYPE_CHECKING:
     import httpx2
 
-PROVIDER = "anthropic"
 DEFAULT_LIVE_MODEL = "claude-sonnet-4-5"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-
-
-@dataclass(frozen=True)
-class CallPolicy:
-    """How one kind of request is made.
-
-    Args:
-        max_tokens: the answer's token limit.
-        timeout: seconds to wait for one request.
-        attempts: how many times a retryable failure is tried in all.
-        retry_base_delay: the first backoff delay in seconds.
-    """
-
-    max_tokens: int
-    timeout: float
-    attempts: int
-    retry_base_delay: float
 
 
 class ClaudeMessages:
@@ -80,7 +56,9 @@ class ClaudeMessages:
         """
 
         async def attempt() -> str:
-            message = await self._create(policy, system=system, messages=messages)
+            message = await create_message(
+                self._client, model=self.model, policy=policy, system=system, messages=messages
+            )
             text = " ".join(b.text for b in message.content if b.type == "text").strip()
             if not text:
                 raise ProviderError(PROVIDER, "the answer had no text", retryable=False)
@@ -98,44 +76,6 @@ class ClaudeMessages:
         Raises:
             ProviderError: the request failed after retries, or the answer had no tool call.
         """
-        name = tool["name"]
-
-        async def attempt() -> dict[str, Any]:
-            message = await self._create(
-                policy,
-                system=system,
-                messages=[{"role": "user", "content": prompt}],
-                tools=[tool],
-                tool_choice={"type": "tool", "name": name},
-            )
-            if message.stop_reason == "max_tokens":
-                raise ProviderError(PROVIDER, "the answer was cut off", retryable=False)
-            for block in message.content:
-                if (
-                    block.type == "tool_use"
-                    and block.name == name
-                    and isinstance(block.input, dict)
-                ):
-                    return block.input
-            raise ProviderError(PROVIDER, "the answer had no tool call", retryable=False)
-
-        return await with_retries(
-            attempt, attempts=policy.attempts, base_delay=policy.retry_base_delay
+        return await forced_tool_input(
+            self._client, model=self.model, policy=policy, tool=tool, system=system, prompt=prompt
         )
-
-    async def _create(self, policy: CallPolicy, **request: Any) -> Message:
-        try:
-            message = await self._client.messages.create(
-                model=self.model, max_tokens=policy.max_tokens, timeout=policy.timeout, **request
-            )
-        except anthropic.APITimeoutError as exc:
-            raise ProviderTimeout(PROVIDER) from exc
-        except anthropic.APIConnectionError as exc:
-            raise ProviderConnectionError(PROVIDER) from exc
-        except anthropic.APIStatusError as exc:
-            raise ProviderStatusError(PROVIDER, exc.status_code) from exc
-        except anthropic.APIError as exc:  # e.g. an answer that is not a Message
-            raise ProviderError(PROVIDER, "unexpected answer", retryable=False) from exc
-        if message.stop_reason == "refusal":
-            raise ProviderError(PROVIDER, "the model declined to answer", retryable=False)
-        return message

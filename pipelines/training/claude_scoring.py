@@ -25,8 +25,7 @@ from pipelines.training.scoring import (
     champion_category,
     champion_lines,
     situation_of,
-    way_source,
-    weighted_score,
+    turn_score,
 )
 from pipelines.training.types import (
     RUBRIC_DESCRIPTIONS,
@@ -122,12 +121,10 @@ class ClaudeTurnScorer:
     async def score(
         self, ctx: TrainingContext, history: list[DialogueTurn], lines: ChampionLines
     ) -> TurnScore:
-        """Scores the last turn of ``history`` (a trainee turn).
+        """Scores the last turn of ``history`` (a trainee turn) with Claude.
 
-        Args:
-            ctx: the session.
-            history: the conversation, ending with the trainee turn to score.
-            lines: the champion's real lines, for the reference and the champion's way.
+        Takes the arguments of `HeuristicTurnScorer.score`; the champion's lines closest to
+        the moment also go into the prompt, as Claude's reference.
 
         Returns:
             Claude's marks for the applicable criteria with our weighted total (provider
@@ -151,15 +148,8 @@ class ClaudeTurnScorer:
             logger.warning("claude score did not match the schema; scoring offline")
             return await self.offline.score(ctx, history, lines)
         criteria, feedback, suggestion = parsed
-        line = found[0] if found else None
-        return TurnScore(
-            score=weighted_score(criteria),
-            criteria=criteria,
-            feedback=feedback,
-            suggestion=suggestion,
-            champion_way=line.quote if line else None,
-            champion_way_source=way_source(line),
-            provider=self.name,
+        return turn_score(
+            criteria, feedback=feedback, suggestion=suggestion, found=found, provider=self.name
         )
 
 

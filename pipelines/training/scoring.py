@@ -130,16 +130,46 @@ class HeuristicTurnScorer:
         marks = {c: CRITERIA[c](situation) for c in names}
         criteria = {c: round(min(100.0, max(0.0, float(m.score))), 1) for c, m in marks.items()}
         found = await champion_lines(lines, situation, champion_category(situation, names))
-        line = found[0] if found else None
-        return TurnScore(
-            score=weighted_score(criteria),
-            criteria=criteria,
+        return turn_score(
+            criteria,
             feedback=feedback(marks),
             suggestion=suggestion(marks, situation),
-            champion_way=line.quote if line else None,
-            champion_way_source=way_source(line),
+            found=found,
             provider=self.name,
         )
+
+
+def turn_score(
+    criteria: dict[str, float],
+    *,
+    feedback: str,
+    suggestion: str,
+    found: list[ChampionLine],
+    provider: str,
+) -> TurnScore:
+    """A turn's score: the rubric-weighted mean of ``criteria``, and the champion's way.
+
+    Args:
+        criteria: the marks (0-100) of the criteria that apply to the turn.
+        feedback: one line of feedback.
+        suggestion: one suggestion.
+        found: the champion's real lines closest to the moment, best first; the first one
+            is the champion's way.
+        provider: who scored the turn.
+
+    Returns:
+        The turn's score, as every scorer returns it.
+    """
+    line = found[0] if found else None
+    return TurnScore(
+        score=weighted_score(criteria),
+        criteria=criteria,
+        feedback=feedback,
+        suggestion=suggestion,
+        champion_way=line.quote if line else None,
+        champion_way_source=way_source(line),
+        provider=provider,
+    )
 
 
 def feedback(marks: dict[str, Mark]) -> str:
