@@ -13,7 +13,16 @@ from fastapi.responses import RedirectResponse
 from ingest.runner import Step
 from memory.settings import Settings
 from web import errors
-from web.routers import auth, champions, health, progress, scenarios, training, webrtc
+from web.routers import (
+    agents,
+    auth,
+    champions,
+    health,
+    progress,
+    scenarios,
+    training,
+    webrtc,
+)
 from web.services import Services
 
 if TYPE_CHECKING:
@@ -71,6 +80,7 @@ def create_app(
         scenarios.router,
         training.router,
         webrtc.router,
+        agents.router,
     )
     for router in routers:
         app.include_router(router)

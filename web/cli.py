@@ -20,6 +20,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+tools_app = typer.Typer(help="The agents' tool definitions.", no_args_is_help=True)
+app.add_typer(tools_app, name="tools")
 console = Console(stderr=True)
 
 
@@ -156,6 +158,15 @@ def ingest(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
     out.print(f"champion {champion_id} is ready")
+
+
+@tools_app.command("write")
+def tools_write() -> None:
+    """Writes agents/tools/definitions/<agent>_tools.json from the agents' code."""
+    from agents.registry import write_definitions
+
+    for path in write_definitions():
+        console.print(f"wrote {path}")
 
 
 @db_app.command("upgrade")

@@ -184,7 +184,7 @@ class TrainingService:
                 difficulty=difficulty,
                 first_message=first,
             )
-        return Started(training, first, _tips(ctx), scenario, engine.name)
+        return Started(training, first, tips_for(ctx), scenario, engine.name)
 
     async def owned(self, *, user_id: str, session_id: str) -> TrainingSession:
         """The user's session; 404 for anyone else's."""
@@ -294,7 +294,7 @@ class TrainingService:
         return row
 
 
-def _tips(ctx: TrainingContext) -> list[str]:
+def tips_for(ctx: TrainingContext) -> list[str]:
     """What to keep in mind before the first word."""
     persona = ctx.scenario.get("persona") or {}
     who = ", ".join(str(persona[k]) for k in ("name", "role", "company") if persona.get(k))

@@ -8,7 +8,6 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import FileResponse
 
 from memory.queries import training as queries
-from memory.schemas import ScenarioPublic
 from memory.training_schemas import (
     SessionPublic,
     SessionSummary,
@@ -19,6 +18,7 @@ from memory.training_schemas import (
     TrainingStarted,
 )
 from pipelines.recording import track_path
+from pipelines.training.public import reply_public, session_public, started_public
 from pipelines.training.session import TrainingError
 from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_user
 
@@ -42,15 +42,7 @@ async def start(body: TrainingStart, user: CurrentUser, services: ServicesDep) -
         )
     except TrainingError as exc:
         _raise(exc)
-    return TrainingStarted(
-        session_id=started.session.id,
-        mode=body.mode,
-        difficulty=body.difficulty,
-        first_message=started.first_message,
-        tips=started.tips,
-        scenario=ScenarioPublic.model_validate(started.scenario),
-        provider=started.provider,
-    )
+    return started_public(started, mode=body.mode, difficulty=body.difficulty)
 
 
 @router.post("/respond", response_model=TrainingReply)
@@ -62,42 +54,17 @@ async def respond(body: TrainingRespond, user: CurrentUser, services: ServicesDe
         )
     except TrainingError as exc:
         _raise(exc)
-    score = replied.score
-    if score is None:  # demo mode: the champion sells, the trainee plays the prospect
-        return TrainingReply(
-            session_id=body.session_id,
-            turn_index=replied.trainee_turn_index,
-            prospect_response=replied.reply,
-            score=None,
-            criteria={},
-            feedback="Demo mode: listen to how the champion answers you.",
-            suggestions=[],
-            champion_way=None,
-            provider=replied.provider,
-        )
-    return TrainingReply(
-        session_id=body.session_id,
-        turn_index=replied.trainee_turn_index,
-        prospect_response=replied.reply,
-        score=score.score,
-        criteria=score.criteria,
-        feedback=score.feedback,
-        suggestions=[score.suggestion] if score.suggestion else [],
-        champion_way=score.champion_way,
-        provider=replied.provider,
-    )
+    return reply_public(body.session_id, replied)
 
 
 @router.post("/end", response_model=SessionPublic)
-async def end(
-    body: TrainingEnd, user: CurrentUser, services: ServicesDep, session: SessionDep
-) -> SessionPublic:
+async def end(body: TrainingEnd, user: CurrentUser, services: ServicesDep) -> SessionPublic:
     """Ends the session and returns it with its scorecard."""
     try:
         training = await services.training.end(user_id=user.id, session_id=body.session_id)
     except TrainingError as exc:
         _raise(exc)
-    return await _public(session, user.id, training.id)
+    return await _public(services, user.id, training.id)
 
 
 @router.get("/sessions", response_model=list[SessionSummary])
@@ -129,15 +96,13 @@ async def recording(
 
 
 @router.get("/sessions/{session_id}", response_model=SessionPublic)
-async def get_session(session_id: str, user: CurrentUser, session: SessionDep) -> SessionPublic:
+async def get_session(session_id: str, user: CurrentUser, services: ServicesDep) -> SessionPublic:
     """One of your sessions with its turns and scorecard."""
-    return await _public(session, user.id, session_id)
+    return await _public(services, user.id, session_id)
 
 
-async def _public(session: SessionDep, user_id: str, session_id: str) -> SessionPublic:
-    training = await queries.get_owned_session(
-        session, user_id=user_id, session_id=session_id, with_turns=True
-    )
-    if training is None:
+async def _public(services: ServicesDep, user_id: str, session_id: str) -> SessionPublic:
+    public = await session_public(services.db, user_id=user_id, session_id=session_id)
+    if public is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "training session not found")
-    return SessionPublic.model_validate(training, from_attributes=True)
+    return public

@@ -1,0 +1,45 @@
+"""Every agent's tools in one place, and the definitions files generated from them.
+
+`agents/tools/definitions/<agent>_tools.json` are written by `champion-clone tools write`
+from the code (never edited by hand); a test fails when the committed files differ.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from agents.base import BaseAgent
+from agents.training import TrainingAgent
+
+AGENT_CLASSES: tuple[type[BaseAgent], ...] = (TrainingAgent,)
+DEFINITIONS_DIR = Path(__file__).parent / "tools" / "definitions"
+
+
+def tool_definitions() -> dict[str, list[dict[str, Any]]]:
+    """Each agent's tool definitions (name, description, input schema), by agent name."""
+    return {cls.name: [spec.to_dict() for spec in cls.tool_specs()] for cls in AGENT_CLASSES}
+
+
+def definitions_files() -> dict[str, str]:
+    """The definitions files' names and contents, as the code generates them."""
+    return {
+        f"{agent}_tools.json": json.dumps(tools, indent=2, sort_keys=True) + "\n"
+        for agent, tools in tool_definitions().items()
+    }
+
+
+def write_definitions(folder: Path = DEFINITIONS_DIR) -> list[Path]:
+    """Writes the definitions files (and removes those of agents that no longer exist)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = definitions_files()
+    for stale in folder.glob("*_tools.json"):
+        if stale.name not in files:
+            stale.unlink()
+    written = []
+    for name, text in files.items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,1 @@
+"""Agent tools: the decorator, their JSON schemas, and the committed definitions files."""
