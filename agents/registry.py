@@ -7,14 +7,42 @@ from the code (never edited by hand); a test fails when the committed files diff
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agents.base import BaseAgent
 from agents.training import TrainingAgent
+from ingest.providers.setup import IngestProviders
+from memory.db import Database
+from memory.files import MediaStore
+from memory.settings import Settings
+from memory.vectors import VectorStore
+from pipelines.training.session import TrainingService
 
 AGENT_CLASSES: tuple[type[BaseAgent], ...] = (TrainingAgent,)
 DEFINITIONS_DIR = Path(__file__).parent / "tools" / "definitions"
+
+
+@dataclass
+class AgentDeps:
+    """What the agents work on: the same stores and services the API uses."""
+
+    settings: Settings
+    db: Database
+    vectors: VectorStore
+    media: MediaStore
+    training: TrainingService
+    providers: IngestProviders
+
+
+def agents_for(deps: AgentDeps, user_id: str) -> dict[str, BaseAgent]:
+    """Every agent, acting for ``user_id`` (each tool only sees that user's data)."""
+    llm = deps.settings.provider_choices().get("llm", "offline")
+    agents: list[BaseAgent] = [
+        TrainingAgent(training=deps.training, user_id=user_id, provider=llm),
+    ]
+    return {agent.name: agent for agent in agents}
 
 
 def tool_definitions() -> dict[str, list[dict[str, Any]]]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
+from agents.registry import AgentDeps
 from ingest.progress import LocalProgressBus, ProgressBus, RedisProgressBus
 from ingest.providers.setup import IngestProviders
 from ingest.queue import InProcessJobQueue, JobQueue, RedisJobQueue, saq_queue
@@ -119,6 +120,19 @@ class Services:
     training: TrainingService
     redis: Redis | None = None
     calls: Calls | None = None
+
+    def agent_deps(self) -> AgentDeps:
+        """What the agents work on (the ingest providers are made on first use)."""
+        storage = self.storage
+        storage.providers = storage.providers or IngestProviders.from_settings(self.settings)
+        return AgentDeps(
+            settings=self.settings,
+            db=storage.db,
+            vectors=storage.vectors,
+            media=storage.media,
+            training=self.training,
+            providers=storage.providers,
+        )
 
     def provider_choices(self) -> dict[str, str]:
         """The provider serving each model-backed step, as actually chosen where known."""
