@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agents.audio import AudioAgent
 from agents.base import BaseAgent
+from agents.pattern import PatternAgent
 from agents.training import TrainingAgent
 from ingest.providers.setup import IngestProviders
 from memory.db import Database
@@ -20,7 +22,7 @@ from memory.settings import Settings
 from memory.vectors import VectorStore
 from pipelines.training.session import TrainingService
 
-AGENT_CLASSES: tuple[type[BaseAgent], ...] = (TrainingAgent,)
+AGENT_CLASSES: tuple[type[BaseAgent], ...] = (TrainingAgent, AudioAgent, PatternAgent)
 DEFINITIONS_DIR = Path(__file__).parent / "tools" / "definitions"
 
 
@@ -41,6 +43,20 @@ def agents_for(deps: AgentDeps, user_id: str) -> dict[str, BaseAgent]:
     llm = deps.settings.provider_choices().get("llm", "offline")
     agents: list[BaseAgent] = [
         TrainingAgent(training=deps.training, user_id=user_id, provider=llm),
+        AudioAgent(
+            db=deps.db,
+            media=deps.media,
+            providers=deps.providers,
+            user_id=user_id,
+            provider=deps.providers.transcriber.name,
+        ),
+        PatternAgent(
+            db=deps.db,
+            vectors=deps.vectors,
+            training=deps.training,
+            user_id=user_id,
+            provider=llm,
+        ),
     ]
     return {agent.name: agent for agent in agents}
 

@@ -29,6 +29,7 @@ from ingest.validate import UploadRejected, probe_media
 from ingest.voice import measure_voice, write_samples
 from memory.files import MediaStore
 from memory.models import Champion, Pattern, Scenario, Transcript
+from memory.pattern_index import index_patterns
 from memory.vectors import VectorStore
 
 FINAL_STATUS = "ready"
@@ -42,9 +43,13 @@ async def _champion(ctx: StepContext) -> Champion:
     return champion
 
 
+def audio_dir(media: MediaStore, champion_id: str) -> Path:
+    """The folder the extract step writes a champion's 16 kHz channels to."""
+    return media.champion_dir(champion_id) / "audio"
+
+
 def _audio_dir(ctx: StepContext) -> Path:
-    media: MediaStore = ctx.resources["media"]
-    return media.champion_dir(ctx.champion_id) / "audio"
+    return audio_dir(ctx.resources["media"], ctx.champion_id)
 
 
 def load_extracted(folder: Path) -> ExtractedAudio:
@@ -122,6 +127,13 @@ def most_talk(segments: list[Segment]) -> str:
     return max(talk, key=lambda speaker: talk[speaker])
 
 
+def pick_champion_speaker(segments: list[Segment], *, chosen: str | None) -> str:
+    """The champion's speaker: the one the upload chose if they speak, else who talks most."""
+    if chosen is not None and any(s.speaker == chosen for s in segments):
+        return chosen
+    return most_talk(segments)
+
+
 class TranscribeStep:
     """Transcribes every channel and decides which speaker is the champion."""
 
@@ -134,9 +146,7 @@ class TranscribeStep:
         if not result.segments:
             raise StepFailed("no speech was recognised in the recording")
         champion = await _champion(ctx)
-        speakers = {s.speaker for s in result.segments}
-        chosen = champion.champion_speaker
-        speaker = chosen if chosen in speakers else most_talk(result.segments)
+        speaker = pick_champion_speaker(result.segments, chosen=champion.champion_speaker)
         async with ctx.db.session() as session:
             await session.execute(delete(Transcript).where(Transcript.champion_id == champion.id))
             session.add(
@@ -187,21 +197,7 @@ class AnalyseStep:
             champion.metrics = {**metrics, "speaker": speaker}
             await session.commit()
         await vectors.delete_champion(champion_id=ctx.champion_id)
-        await vectors.upsert_patterns(
-            champion_id=ctx.champion_id,
-            patterns=[
-                {
-                    "id": r.id,
-                    "quote": r.quote,
-                    "category": r.category,
-                    "start": r.start,
-                    "end": r.end,
-                    "why": r.why,
-                    "context": r.context,
-                }
-                for r in rows
-            ],
-        )
+        await index_patterns(vectors=vectors, champion_id=ctx.champion_id, patterns=rows)
 
 
 class ScenariosStep:
@@ -240,6 +236,29 @@ class ScenariosStep:
             await session.commit()
 
 
+def voice_roles(segments: list[Segment], *, champion_speaker: str) -> dict[str, str]:
+    """The speaker behind each voice role: the champion, and (when someone else speaks) the
+    prospect, who is whoever else talks most."""
+    roles = {"champion": champion_speaker}
+    others = [s for s in segments if s.speaker != champion_speaker]
+    if others:
+        roles["prospect"] = most_talk(others)
+    return roles
+
+
+def speaker_channel(audio: ExtractedAudio, speaker: str) -> Path:
+    """The extracted channel that carries ``speaker`` (``S1`` is channel 1 of a stereo call)."""
+    return audio.channels[int(speaker[1:])] if len(audio.channels) > 1 else audio.channels[0]
+
+
+def measured_profile(
+    audio: ExtractedAudio, segments: list[Segment], *, speaker: str
+) -> VoiceProfile:
+    """The speaker's offline voice profile, measured from their channel (blocking)."""
+    pitch, rate, energy = measure_voice(speaker_channel(audio, speaker), segments, speaker=speaker)
+    return VoiceProfile(speaker, "offline", pitch, rate, energy)
+
+
 class VoiceStep:
     """The champion's (and the prospect's) voice: measured profile, cloned when configured."""
 
@@ -251,19 +270,11 @@ class VoiceStep:
         audio = load_extracted(_audio_dir(ctx))
         champion = await _champion(ctx)
         previous: dict[str, Any] = champion.voice_profile or {}
-        others = [s for s in segments if s.speaker != champion_speaker]
-        roles = {"champion": champion_speaker}
-        if others:
-            roles["prospect"] = most_talk(others)
+        roles = voice_roles(segments, champion_speaker=champion_speaker)
         profiles: dict[str, Any] = {}
         for role, speaker in roles.items():
-            channel = (
-                audio.channels[int(speaker[1:])] if len(audio.channels) > 1 else audio.channels[0]
-            )
-            pitch, rate, energy = await asyncio.to_thread(
-                measure_voice, channel, segments, speaker=speaker
-            )
-            profile = VoiceProfile(speaker, "offline", pitch, rate, energy)
+            channel = speaker_channel(audio, speaker)
+            profile = await asyncio.to_thread(measured_profile, audio, segments, speaker=speaker)
             earlier = previous.get(role) or {}
             if cloner is not None and earlier.get("speaker") == speaker and earlier.get("voice_id"):
                 profile.provider, profile.voice_id = cloner.name, earlier["voice_id"]

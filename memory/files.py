@@ -45,6 +45,15 @@ class MediaStore:
         incoming.unlink(missing_ok=True)
         self.delete_champion(champion_id)
 
+    def user_dir(self, user_id: str) -> Path:
+        """The folder that holds files made for a user outside any champion."""
+        uuid.UUID(user_id)
+        return self.root / "users" / user_id
+
+    def relative(self, path: Path) -> str:
+        """A stored file's path relative to the media folder (what callers are shown)."""
+        return path.relative_to(self.root).as_posix()
+
     def session_dir(self, session_id: str) -> Path:
         """The folder that holds a training session's call recording."""
         uuid.UUID(session_id)

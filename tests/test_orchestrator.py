@@ -35,3 +35,22 @@ async def test_the_training_flow_starts_a_session_and_gives_tips(app_client: App
         headers=await sign_up(client),  # someone else: the session is not theirs
     )
     assert session.status_code == 404
+
+
+async def test_a_question_is_answered_from_the_champions_stored_patterns(
+    app_client: AppClient,
+) -> None:
+    app, client = app_client
+    user_id = await _user_id(client, await sign_up(client))
+    champion_id = await seed_ready_champion(app, user_id)
+    agents = agents_for(app.state.services.agent_deps(), user_id)
+    orchestrator = Orchestrator(agents=agents, champions=[ChampionRef(champion_id, "Alex")])
+
+    report = await orchestrator.run("How does Alex handle price objections?")
+
+    assert report["status"] == "done" and report["intent"] == "ask_about_champion"
+    (find,) = report["steps"]
+    assert (find["agent"], find["tool"]) == ("pattern", "find_patterns")
+    lines = report["result"]["lines"]
+    assert lines and all(line["category"] == "objection_handling" for line in lines)
+    assert "price" in lines[0]["quote"].lower() or "cost" in lines[0]["quote"].lower()

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from ingest.runner import Step
 from memory.settings import Settings
-from web import errors
+from web import errors, mcp_http
 from web.routers import (
     agents,
     auth,
@@ -52,7 +52,8 @@ def create_app(
         )
         app.state.services = services
         try:
-            yield
+            async with mcp_http.running(app):
+                yield
         finally:
             await services.close()
 
@@ -84,6 +85,7 @@ def create_app(
     )
     for router in routers:
         app.include_router(router)
+    mcp_http.install(app)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

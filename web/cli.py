@@ -160,6 +160,22 @@ def ingest(
     out.print(f"champion {champion_id} is ready")
 
 
+@app.command()
+def mcp(
+    user: str = typer.Option(..., "--user", help="E-mail of the account the tools act for."),
+) -> None:
+    """Serves the agents' tools to an MCP client (e.g. Claude Desktop) over stdio."""
+    from web.cli_mcp import UnknownUser, run_mcp_stdio
+
+    settings = load_settings()
+    _configure_logging()  # to stderr: stdout carries the protocol
+    try:
+        asyncio.run(run_mcp_stdio(settings, user_email=user))
+    except UnknownUser as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
 @tools_app.command("write")
 def tools_write() -> None:
     """Writes agents/tools/definitions/<agent>_tools.json from the agents' code."""

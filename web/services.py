@@ -19,7 +19,7 @@ from memory.db import Database
 from memory.files import MediaStore
 from memory.session_store import InProcessSessionStore, RedisSessionStore, SessionStore
 from memory.settings import Settings
-from memory.vectors import VectorStore
+from memory.vectors import VectorStore, VectorStoreBusy
 from pipelines.training.engines import dialogue_factory, turn_scorer
 from pipelines.training.session import TrainingService
 from web.call_host import Calls, LocalCalls
@@ -43,14 +43,31 @@ class Storage:
     providers: IngestProviders | None = None
 
     @classmethod
-    async def open(cls, settings: Settings) -> Storage:
-        """Connects the stores and brings the schema up to date."""
+    async def open(cls, settings: Settings, *, index_in_memory_if_busy: bool = False) -> Storage:
+        """Connects the stores and brings the schema up to date.
+
+        Args:
+            settings: the configuration.
+            index_in_memory_if_busy: when another process (the app) holds the embedded
+                Qdrant folder, keep the pattern index in this process's memory instead of
+                failing; it fills from SQL, the patterns' truth, as call processes do.
+        """
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(url=settings.resolved_database_url)
         await db.migrate()
-        vectors = VectorStore(
-            url=settings.qdrant_url, path=settings.qdrant_path, api_key=settings.qdrant_api_key
-        )
+        try:
+            vectors = VectorStore(
+                url=settings.qdrant_url, path=settings.qdrant_path, api_key=settings.qdrant_api_key
+            )
+        except VectorStoreBusy:
+            if not index_in_memory_if_busy:
+                await db.close()
+                raise
+            logger.warning(
+                "the embedded Qdrant folder is in use by another process: this process "
+                "indexes patterns in memory (set QDRANT_URL to share one Qdrant server)"
+            )
+            vectors = VectorStore.in_memory()
         await vectors.ensure_collection()
         return cls(db=db, vectors=vectors, media=MediaStore(root=settings.media_dir))
 

@@ -75,6 +75,21 @@ def _scenario_dict(scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def context_for(
+    champion: Champion, scenario: Scenario | None, *, mode: str, difficulty: str
+) -> TrainingContext:
+    """What the engines know about a conversation with ``champion`` in ``scenario`` (an
+    empty scenario when the champion has none)."""
+    return TrainingContext(
+        mode="demo" if mode == "demo" else "roleplay",
+        difficulty=difficulty,  # type: ignore[arg-type]
+        scenario=_scenario_dict(scenario) if scenario else {},
+        champion_name=champion.name,
+        champion_id=champion.id,
+        champion_metrics=champion.metrics,
+    )
+
+
 def history_of(turns: list[Turn]) -> list[DialogueTurn]:
     """Stored turns as the engines read them."""
     return [
@@ -139,14 +154,7 @@ class TrainingService:
             )
         if champion is None:
             raise TrainingError(404, "champion not found")
-        return TrainingContext(
-            mode="demo" if training.mode == "demo" else "roleplay",
-            difficulty=training.difficulty,  # type: ignore[arg-type]
-            scenario=_scenario_dict(scenario) if scenario else {},
-            champion_name=champion.name,
-            champion_id=champion.id,
-            champion_metrics=champion.metrics,
-        )
+        return context_for(champion, scenario, mode=training.mode, difficulty=training.difficulty)
 
     async def start(
         self, *, user_id: str, champion_id: str, scenario_id: str | None, mode: str, difficulty: str
@@ -164,14 +172,7 @@ class TrainingService:
         if scenario is None:
             raise TrainingError(404, "scenario not found for this champion")
         await ensure_indexed(db=self.db, vectors=self.vectors, champion_id=champion_id)
-        ctx = TrainingContext(
-            mode="demo" if mode == "demo" else "roleplay",
-            difficulty=difficulty,  # type: ignore[arg-type]
-            scenario=_scenario_dict(scenario),
-            champion_name=champion.name,
-            champion_id=champion.id,
-            champion_metrics=champion.metrics,
-        )
+        ctx = context_for(champion, scenario, mode=mode, difficulty=difficulty)
         engine = self.dialogue(mode, self.lines(champion_id))
         first = engine.first_message(ctx)
         async with self.db.session() as session:

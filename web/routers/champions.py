@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -14,12 +13,7 @@ from ingest.validate import UploadRejected
 from memory.models import Champion
 from memory.queries import champions as champion_queries
 from memory.queries import jobs as job_queries
-from memory.schemas import (
-    ChampionPublic,
-    ChampionSummary,
-    JobPublic,
-    UploadAccepted,
-)
+from memory.schemas import ChampionPublic, ChampionSummary, UploadAccepted
 from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_user
 from web.services import Services
 from web.uploads import receive_upload
@@ -32,11 +26,9 @@ async def owned_champion_or_404(
     session: AsyncSession, *, user_id: str, champion_id: str, with_patterns: bool = False
 ) -> Champion:
     """The user's champion; 404 when it does not exist or belongs to someone else."""
-    champion = None
-    if _is_uuid(champion_id):
-        champion = await champion_queries.get_owned_champion(
-            session, owner_id=user_id, champion_id=champion_id, with_patterns=with_patterns
-        )
+    champion = await champion_queries.get_owned_champion(
+        session, owner_id=user_id, champion_id=champion_id, with_patterns=with_patterns
+    )
     if champion is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "champion not found")
     return champion
@@ -49,14 +41,6 @@ async def _submit(services: Services, job_id: str) -> None:
         await services.jobs.submit(job_id)
     except Exception as exc:
         logger.warning("job queue unavailable, job left queued (%s)", type(exc).__name__)
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 @router.post(
@@ -143,15 +127,11 @@ async def list_champions(user: CurrentUser, session: SessionDep) -> list[Champio
 @router.get("/champions/{champion_id}", response_model=ChampionPublic)
 async def get_champion(champion_id: str, user: CurrentUser, session: SessionDep) -> ChampionPublic:
     """A champion with its metrics, patterns, voice profile and latest job."""
-    # The job is read before the champion: a job's end and the champion's new status
-    # commit together, so a finished job is never shown beside a stale champion status.
-    job = await job_queries.latest_job(session, champion_id=champion_id)
-    champion = await owned_champion_or_404(
-        session, user_id=user.id, champion_id=champion_id, with_patterns=True
+    public = await champion_queries.champion_public(
+        session, owner_id=user.id, champion_id=champion_id
     )
-    public = ChampionPublic.model_validate(champion)
-    public.scenario_count = await champion_queries.count_scenarios(session, champion_id=champion.id)
-    public.latest_job = JobPublic.model_validate(job) if job else None
+    if public is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "champion not found")
     return public
 
 

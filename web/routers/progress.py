@@ -8,9 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 
-from memory.models import Transcript
+from memory.queries import champions as champion_queries
 from memory.queries import jobs as job_queries
 from memory.schemas import TranscriptPublic
 from web.deps import CurrentUser, ServicesDep, SessionDep
@@ -28,20 +27,12 @@ async def get_transcript(
 ) -> TranscriptPublic:
     """The champion's transcript: speaker-labelled segments with word timings."""
     champion = await owned_champion_or_404(session, user_id=user.id, champion_id=champion_id)
-    transcript = await session.scalar(
-        select(Transcript).where(Transcript.champion_id == champion.id)
-    )
+    transcript = await champion_queries.transcript_public(session, champion=champion)
     if transcript is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, "no transcript yet; it appears when ingest has transcribed"
         )
-    return TranscriptPublic(
-        champion_id=champion.id,
-        provider=transcript.provider,
-        language=transcript.language,
-        champion_speaker=champion.champion_speaker,
-        segments=transcript.segments,
-    )
+    return transcript
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, status
 
-from memory.queries.champions import list_scenarios
+from memory.queries.champions import scenarios_public
 from memory.schemas import ScenarioPublic
 from web.deps import CurrentUser, SessionDep
-from web.routers.champions import owned_champion_or_404
 
 router = APIRouter(tags=["scenarios"])
 
@@ -17,8 +16,7 @@ async def get_scenarios(
     champion_id: str, user: CurrentUser, session: SessionDep
 ) -> list[ScenarioPublic]:
     """The champion's scenarios (empty until ingest has built them)."""
-    champion = await owned_champion_or_404(session, user_id=user.id, champion_id=champion_id)
-    return [
-        ScenarioPublic.model_validate(s)
-        for s in await list_scenarios(session, champion_id=champion.id)
-    ]
+    scenarios = await scenarios_public(session, owner_id=user.id, champion_id=champion_id)
+    if scenarios is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "champion not found")
+    return scenarios
