@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import Field
 
 from agents.base import BaseAgent
+from agents.champions import owned_champion
 from agents.tools.spec import ToolError, tool
 from ingest import extract
 from ingest.extract import ExtractionFailed
@@ -47,13 +48,6 @@ from pipelines.services.espeak.tts import voice_from_profile
 MAX_TTS_CHARS = 500
 Speaker = Literal["champion", "prospect"]
 _VOICE_FIELDS = ("speaker", "provider", "median_pitch_hz", "speaking_rate_wpm", "energy_db")
-
-
-class ChampionNotFound(LookupError):
-    """No champion with that id belongs to the acting user."""
-
-    def __init__(self) -> None:
-        super().__init__("champion not found")
 
 
 class AudioUnavailable(LookupError):
@@ -213,17 +207,7 @@ class AudioAgent(BaseAgent):
 
     async def _champion(self, champion_id: str) -> Champion:
         """The acting user's champion, or `ChampionNotFound`."""
-        try:
-            uuid.UUID(champion_id)
-        except ValueError:
-            raise ChampionNotFound() from None
-        async with self._db.session() as session:
-            champion = await champion_queries.get_owned_champion(
-                session, owner_id=self._user_id, champion_id=champion_id
-            )
-        if champion is None:
-            raise ChampionNotFound()
-        return champion
+        return await owned_champion(self._db, user_id=self._user_id, champion_id=champion_id)
 
     def _extracted(self, champion: Champion) -> ExtractedAudio | None:
         """The audio ingest (or this agent) already extracted, if any."""

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic_core import PydanticCustomError
 
 from agents.base import BaseAgent
+from agents.champions import ChampionNotFound, owned_champion
 from agents.tools.spec import tool
 from ingest.types import PATTERN_CATEGORIES, PatternCategory
 from memory.db import Database
@@ -31,13 +32,6 @@ MAX_QUERY_CHARS = 500
 MAX_PATTERNS_PER_CALL = 50
 MAX_FOUND = 20
 STORED_BY = "agent"  # the provider recorded on patterns added through `store_patterns`
-
-
-class ChampionNotFound(LookupError):
-    """The champion does not exist or belongs to another user."""
-
-    def __init__(self) -> None:
-        super().__init__("champion not found")
 
 
 def _clean(value: str) -> str:
@@ -111,13 +105,8 @@ class PatternAgent(BaseAgent):
         self._user_id = user_id
 
     async def _champion(self, champion_id: str) -> Champion:
-        async with self._db.session() as session:
-            champion = await champion_queries.get_owned_champion(
-                session, owner_id=self._user_id, champion_id=champion_id
-            )
-        if champion is None:
-            raise ChampionNotFound()
-        return champion
+        """The acting user's champion, or `ChampionNotFound`."""
+        return await owned_champion(self._db, user_id=self._user_id, champion_id=champion_id)
 
     @tool
     async def extract_patterns(self, champion_id: str) -> dict[str, Any]:
