@@ -9,6 +9,7 @@ generated names and are reported by their path relative to it.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 import wave
 from pathlib import Path
@@ -35,6 +36,7 @@ from memory.db import Database
 from memory.files import MediaStore
 from memory.models import Champion
 from memory.queries import champions as champion_queries
+from memory.queries import jobs as job_queries
 from memory.schemas import TranscriptPublic
 from pipelines.services.espeak.synth import (
     DEFAULT_VOICE,
@@ -46,12 +48,18 @@ from pipelines.services.espeak.synth import (
 from pipelines.services.espeak.tts import voice_from_profile
 
 MAX_TTS_CHARS = 500
+MAX_WAIT_SECONDS = 3600
+POLL_SECONDS = 0.5
 Speaker = Literal["champion", "prospect"]
 _VOICE_FIELDS = ("speaker", "provider", "median_pitch_hz", "speaking_rate_wpm", "energy_db")
 
 
 class AudioUnavailable(LookupError):
     """What the tool needs is not there (yet): no metrics, no speech, no second speaker."""
+
+
+class IngestFailed(RuntimeError):
+    """The champion's ingest job ended in failure; the message is the job's reason."""
 
 
 class AudioAgent(BaseAgent):
@@ -71,7 +79,7 @@ class AudioAgent(BaseAgent):
         "gives its transcript, the champion's and prospect's voice profiles and the call's "
         "audio metrics, and speaks text in a champion's voice (offline, with espeak-ng)."
     )
-    expected_errors = (*BaseAgent.expected_errors, ExtractionFailed, EspeakError)
+    expected_errors = (*BaseAgent.expected_errors, ExtractionFailed, EspeakError, IngestFailed)
 
     def __init__(
         self,
@@ -87,6 +95,57 @@ class AudioAgent(BaseAgent):
         self._media = media
         self._providers = providers
         self._user_id = user_id
+
+    @tool
+    async def process_recording(
+        self,
+        champion_id: str,
+        wait_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS)] = 600,
+    ) -> dict[str, Any]:
+        """Wait for the ingest of a champion's uploaded recording (extract, transcribe,
+        analyse, scenarios, voice) to finish and say how it ended: at once when the champion
+        is already ready, an error with the job's reason when ingest failed.
+
+        Args:
+            champion_id: one of the user's champions.
+            wait_seconds: how long to wait for a queued or running job (0 to 3600).
+        """
+        started = time.monotonic()
+        waited = False
+        while True:
+            # The job is read before the champion: a job's end and the champion's new status
+            # commit together, so a finished job is never seen beside a stale status.
+            async with self._db.session() as session:
+                job = await job_queries.latest_job(session, champion_id=champion_id)
+            champion = await self._champion(champion_id)
+            if job is None or job.status not in job_queries.ACTIVE_JOB_STATUSES:
+                break
+            elapsed = time.monotonic() - started
+            if elapsed >= wait_seconds:
+                raise AudioUnavailable(
+                    f"the recording is still being ingested after {elapsed:.0f} s "
+                    f"(job {job.status}, step {job.step or 'not started'}, "
+                    f"{job.progress:.0f}%); try again later"
+                )
+            waited = True
+            await asyncio.sleep(min(POLL_SECONDS, wait_seconds - elapsed))
+        if champion.status == "failed" or (job is not None and job.status == "failed"):
+            raise IngestFailed(
+                (job.error if job is not None else None)
+                or champion.error
+                or "the recording's ingest failed"
+            )
+        return {
+            "champion_id": champion.id,
+            "status": champion.status,
+            "already_processed": not waited,
+            "job_id": job.id if job is not None else None,
+            "job_status": job.status if job is not None else None,
+            "step": job.step if job is not None else None,
+            "completed_steps": list(job.completed_steps) if job is not None else [],
+            "error": None,
+            "waited_seconds": round(time.monotonic() - started, 3),
+        }
 
     @tool
     async def extract_audio(self, champion_id: str) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """The offline planner: a deterministic intent router from a task in plain words to a plan.
 
-It knows the seed's flows: starting a training session with a champion, and a question about
-how a champion sells ("How does Marie handle price objections?"). The champion is taken from
+It knows the seed's flows: processing a champion's uploaded recording ("Upload and analyze
+video champion.mp4", or any task with an ``upload`` marker in the context), starting a
+training session with a champion, and a question about how a champion sells ("How does Marie
+handle price objections?"). The champion is taken from
 the context (``champion_id``), or found in the task by name or as "champion N" (the user's
 N-th champion, oldest first). A task it cannot place gets a clear error naming what it can do.
 """
@@ -27,6 +29,9 @@ _TRAINING = re.compile(r"\b(start|begin|practi[cs]e|train(ing)?|roleplay|role-pl
 _QUESTION = re.compile(
     r"\b(how|what|when|why)\b.*\b(does|do|did|would|is|are)\b|\?\s*$", re.I | re.DOTALL
 )
+_PROCESS = re.compile(r"\b(upload|analy[sz]|process)", re.I)
+_RECORDING = re.compile(r"\b(video|recording|call)s?\b", re.I)
+MAX_QUERY_CHARS = 500
 _NUMBERED = re.compile(r"\bchampion\s*#?\s*(\d+)\b", re.I)
 
 
@@ -44,7 +49,9 @@ class Plan:
 
     intent: str
     steps: list[Step]
-    answer: str  # the id of the step whose result answers the task
+    # The id of the step whose result answers the task, or several ids whose results
+    # together answer it (the report's result is then keyed by step id).
+    answer: str | tuple[str, ...]
 
 
 def _champion(task: str, context: dict[str, object], champions: list[ChampionRef]) -> ChampionRef:
@@ -82,12 +89,32 @@ def _category(task: str) -> str | None:
     return None
 
 
+def is_video_task(task: str, context: dict[str, object]) -> bool:
+    """Whether the task is to process a champion's recording: an ``upload`` marker in the
+    context, or words such as upload/analyse/process with video/recording/call."""
+    return bool(context.get("upload")) or bool(_PROCESS.search(task) and _RECORDING.search(task))
+
+
+def video_plan(champion: ChampionRef) -> Plan:
+    """Wait for the recording's ingest, then read its results in parallel."""
+    ingest = Step("ingest", "audio", "process_recording", {"champion_id": champion.id})
+    ready = {"champion_id": "$ingest.champion_id"}  # each waits for the ingest step
+    steps = [
+        ingest,
+        Step("patterns", "pattern", "extract_patterns", dict(ready)),
+        Step("scenarios", "pattern", "generate_scenarios", dict(ready)),
+        Step("voice", "audio", "clone_voice", {**ready, "speaker": "champion"}),
+        Step("analysis", "audio", "analyze_audio", dict(ready)),
+    ]
+    return Plan("process_recording", steps, answer=tuple(step.id for step in steps))
+
+
 def route(task: str, context: dict[str, object], champions: list[ChampionRef]) -> Plan:
     """Plans a task offline.
 
     Args:
         task: what the user asked, in plain words.
-        context: extra facts (``champion_id``, ``mode``, ``difficulty``).
+        context: extra facts (``champion_id``, ``mode``, ``difficulty``, ``upload``).
         champions: the user's champions, oldest first.
 
     Raises:
@@ -95,6 +122,8 @@ def route(task: str, context: dict[str, object], champions: list[ChampionRef]) -
     """
     if not champions:
         raise ToolError("failed", "you have no champions yet; upload a recording first")
+    if is_video_task(task, context):
+        return video_plan(_champion(task, context, champions))
     if _TRAINING.search(task):
         champion = _champion(task, context, champions)
         mode = "demo" if re.search(r"\bdemo\b", task, re.I) else context.get("mode", "roleplay")
@@ -112,13 +141,15 @@ def route(task: str, context: dict[str, object], champions: list[ChampionRef]) -
         return Plan("start_training", [start, tips], answer="start")
     if _QUESTION.search(task):
         champion = _champion(task, context, champions)
-        args: dict[str, object] = {"champion_id": champion.id, "query": task, "limit": 3}
+        query = task[:MAX_QUERY_CHARS]  # the search takes at most this much text
+        args: dict[str, object] = {"champion_id": champion.id, "query": query, "limit": 3}
         category = _category(task)
         if category:
             args["category"] = category
         return Plan("ask_about_champion", [Step("find", "pattern", "find_patterns", args)], "find")
     raise ToolError(
         "invalid_input",
-        "I can start a training session ('Start training with Marie') or answer how a champion "
-        "sells ('How does Marie handle price objections?')",
+        "I can start a training session ('Start training with Marie'), process a champion's "
+        "recording ('Upload and analyze video champion.mp4', with the file) or answer how a "
+        "champion sells ('How does Marie handle price objections?')",
     )

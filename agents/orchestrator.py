@@ -8,11 +8,15 @@ the plan, each step's status, time and result, and the answer.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.base import BaseAgent
+from agents.claude_planner import ClaudeOrchestrator
 from agents.intents import ChampionRef, route
 from agents.workflow import run_plan
+
+if TYPE_CHECKING:
+    import httpx2
 
 
 class Orchestrator:
@@ -38,7 +42,11 @@ class Orchestrator:
         started = time.perf_counter()
         plan = route(task, context or {}, self.champions)
         reports = await run_plan(plan.steps, self.agents)
-        answer = next((r for r in reports if r.id == plan.answer), None)
+        results = {r.id: r.result for r in reports}
+        if isinstance(plan.answer, str):
+            result = results.get(plan.answer)
+        else:
+            result = {step_id: results.get(step_id) for step_id in plan.answer}
         failed = [r for r in reports if r.status != "done"]
         return {
             "task": task,
@@ -50,6 +58,34 @@ class Orchestrator:
             ],
             "steps": [r.to_dict() for r in reports],
             "status": "failed" if failed else "done",
-            "result": answer.result if answer is not None else None,
+            "result": result,
             "seconds": round(time.perf_counter() - started, 3),
         }
+
+
+def make_orchestrator(
+    *,
+    agents: dict[str, BaseAgent],
+    champions: list[ChampionRef],
+    anthropic_api_key: str,
+    model: str,
+    http_client: httpx2.AsyncClient | None = None,
+) -> Orchestrator | ClaudeOrchestrator:
+    """The orchestrator for one user: Claude's when a key is set, else the offline one.
+
+    Args:
+        agents: the agents acting for the user, by name.
+        champions: the user's champions, oldest first.
+        anthropic_api_key: the Anthropic API key ("" for the offline planner).
+        model: Claude's model id (``anthropic_analysis_model``, Opus).
+        http_client: an ``httpx2.AsyncClient`` for the SDK (tests inject a mock transport).
+    """
+    if not anthropic_api_key.strip():
+        return Orchestrator(agents=agents, champions=champions)
+    return ClaudeOrchestrator(
+        agents=agents,
+        champions=champions,
+        api_key=anthropic_api_key.strip(),
+        model=model,
+        http_client=http_client,
+    )

@@ -25,7 +25,7 @@ from tests.conftest import _truncate_all, running_app, sign_up
 from tests.test_training_api import _user_id
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
-TOOLS = ("extract_audio", "transcribe", "clone_voice", "analyze_audio")
+TOOLS = ("process_recording", "extract_audio", "transcribe", "clone_voice", "analyze_audio")
 
 
 @pytest.fixture

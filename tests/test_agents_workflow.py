@@ -125,6 +125,33 @@ def test_a_question_searches_the_champions_patterns_in_its_category() -> None:
 
 
 @pytest.mark.parametrize(
+    ("task", "context"),
+    [
+        ("Upload and analyze video champion.mp4", {"champion_id": "c-2"}),
+        ("Process the recording of Alex's call", {}),
+        ("Here it is", {"champion_id": "c-2", "upload": {"filename": "call.wav"}}),
+    ],
+)
+def test_a_recording_is_ingested_then_read_in_parallel(
+    task: str, context: dict[str, object]
+) -> None:
+    plan = route(task, context, CHAMPIONS)
+
+    assert plan.intent == "process_recording"
+    ingest, *after = plan.steps
+    assert (ingest.id, ingest.agent, ingest.tool) == ("ingest", "audio", "process_recording")
+    assert ingest.args == {"champion_id": "c-2"} and ingest.needs() == set()
+    assert {(s.agent, s.tool) for s in after} == {
+        ("pattern", "extract_patterns"),
+        ("pattern", "generate_scenarios"),
+        ("audio", "clone_voice"),
+        ("audio", "analyze_audio"),
+    }
+    assert all(s.needs() == {"ingest"} for s in after)  # all wait for it, none for another
+    assert plan.answer == tuple(s.id for s in plan.steps)
+
+
+@pytest.mark.parametrize(
     ("task", "champions", "message"),
     [
         ("Start training with champion 3", CHAMPIONS, "no champion 3"),

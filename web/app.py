@@ -18,6 +18,7 @@ from web.routers import (
     auth,
     champions,
     health,
+    orchestrate,
     progress,
     scenarios,
     training,
@@ -82,6 +83,7 @@ def create_app(
         training.router,
         webrtc.router,
         agents.router,
+        orchestrate.router,
     )
     for router in routers:
         app.include_router(router)

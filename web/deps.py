@@ -80,11 +80,17 @@ async def _enforce(services: Services, name: LimitName, who: str) -> None:
         )
 
 
+async def enforce_user_limit(services: Services, name: LimitName, user_id: str) -> None:
+    """Counts a request against the user's ``name`` limit; 429 when it is used up (for a
+    route that only learns from the body which limit applies)."""
+    await _enforce(services, name, f"user:{user_id}")
+
+
 def limit_per_user(name: LimitName) -> Any:
     """A dependency that counts a request against the signed-in user's ``name`` limit."""
 
     async def dependency(services: ServicesDep, user: CurrentUser) -> None:
-        await _enforce(services, name, f"user:{user.id}")
+        await enforce_user_limit(services, name, user.id)
 
     return Depends(dependency)
 

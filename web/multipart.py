@@ -35,7 +35,9 @@ def boundary_of(content_type: str | None) -> bytes:
     """The multipart boundary from a Content-Type header; raises `MultipartRejected`."""
     media_type, options = parse_options_header(content_type or "")
     if media_type != b"multipart/form-data":
-        raise MultipartRejected(415, "send the file as multipart/form-data with a 'file' field")
+        raise MultipartRejected(
+            415, "send a multipart/form-data form (a recording goes in its 'file' field)"
+        )
     boundary = options.get(b"boundary")
     if not boundary:
         raise MultipartRejected(400, "multipart body has no boundary")

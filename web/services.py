@@ -151,6 +151,14 @@ class Services:
             providers=storage.providers,
         )
 
+    async def submit_job(self, job_id: str) -> None:
+        """Hands a recorded job to the queue; if the queue is down the job stays recorded as
+        queued and is picked up when a worker (or, embedded, the app) next starts."""
+        try:
+            await self.jobs.submit(job_id)
+        except Exception as exc:
+            logger.warning("job queue unavailable, job left queued (%s)", type(exc).__name__)
+
     def provider_choices(self) -> dict[str, str]:
         """The provider serving each model-backed step, as actually chosen where known."""
         choices = self.settings.provider_choices()

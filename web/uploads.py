@@ -1,4 +1,5 @@
-"""Receives a champion recording from a streaming multipart request.
+"""Receives a champion recording (and the form's other fields) from a streaming multipart
+request.
 
 The file is checked while it streams (type, magic bytes, size) into a temporary name,
 probed when complete, and only then moved under a generated name beside its rows.
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from fastapi import Request
 
-from ingest.intake import SPEAKER_LABEL
+from ingest.intake import SPEAKER_LABEL, store_recording
 from ingest.validate import (
     MediaInfo,
     UploadRejected,
@@ -23,7 +24,9 @@ from ingest.validate import (
     safe_display_name,
 )
 from memory.files import MediaStore
+from memory.models import Champion, IngestJob
 from web.multipart import MultipartRejected, boundary_of, read_form
+from web.services import Services
 
 MULTIPART_OVERHEAD_BYTES = 1024 * 1024
 MAX_NAME_LENGTH = 200
@@ -39,9 +42,47 @@ class ReceivedUpload:
     champion_name: str
     champion_speaker: str | None
 
+    def discard(self) -> None:
+        """Removes the waiting file (the request was refused after all)."""
+        self.path.unlink(missing_ok=True)
+
+
+@dataclass
+class ReceivedForm:
+    """A form's text fields and, when one was sent, its checked file."""
+
+    fields: dict[str, str]
+    upload: ReceivedUpload | None
+
+
+def champion_name(name: str, display_name: str) -> str:
+    """The champion's name: ``name`` made printable, else the file's stem.
+
+    Raises:
+        UploadRejected: the name is longer than 200 characters.
+    """
+    name = printable_text(name)
+    if len(name) > MAX_NAME_LENGTH:
+        raise UploadRejected(422, f"name must be at most {MAX_NAME_LENGTH} characters")
+    return name or Path(display_name).stem[:MAX_NAME_LENGTH] or "Champion"
+
 
 async def receive_upload(request: Request, *, media: MediaStore, max_bytes: int) -> ReceivedUpload:
     """Streams the request's ``file`` field to disk with every check applied.
+
+    Raises:
+        UploadRejected: with the status and message for the client; nothing is left on disk.
+    """
+    form = await receive_form(request, media=media, max_bytes=max_bytes)
+    if form.upload is None:
+        raise UploadRejected(422, "form field 'file' is required")
+    return form.upload
+
+
+async def receive_form(request: Request, *, media: MediaStore, max_bytes: int) -> ReceivedForm:
+    """Streams a multipart form: its ``file`` field (optional) to disk with every check
+    applied (extension, magic bytes, size, probe, ``name`` and ``champion_speaker``), its
+    other fields into memory.
 
     Raises:
         UploadRejected: with the status and message for the client; nothing is left on disk.
@@ -69,7 +110,7 @@ async def receive_upload(request: Request, *, media: MediaStore, max_bytes: int)
             request.stream(), boundary=boundary, file_field="file", open_file=open_file
         )
         if validator is None or form.filename is None:
-            raise UploadRejected(422, "form field 'file' is required")
+            return ReceivedForm(fields=form.fields, upload=None)
         info = await asyncio.to_thread(validator.finish)
     except MultipartRejected as exc:
         if validator is not None:
@@ -81,18 +122,46 @@ async def receive_upload(request: Request, *, media: MediaStore, max_bytes: int)
         raise
 
     display_name = safe_display_name(form.filename)
-    name = printable_text(form.fields.get("name", ""))
-    if len(name) > MAX_NAME_LENGTH:
+    try:
+        name = champion_name(form.fields.get("name", ""), display_name)
+    except UploadRejected:
         validator.discard()
-        raise UploadRejected(422, f"name must be at most {MAX_NAME_LENGTH} characters")
+        raise
     speaker = form.fields.get("champion_speaker", "").strip().upper() or None
     if speaker is not None and not SPEAKER_LABEL.match(speaker):
         validator.discard()
         raise UploadRejected(422, "champion_speaker must be a speaker label such as S0 or S1")
-    return ReceivedUpload(
+    upload = ReceivedUpload(
         path=validator.path,
         info=info,
         display_name=display_name,
-        champion_name=name or Path(display_name).stem[:MAX_NAME_LENGTH] or "Champion",
+        champion_name=name,
         champion_speaker=speaker,
     )
+    return ReceivedForm(fields=form.fields, upload=upload)
+
+
+async def store_upload(
+    services: Services, *, owner_id: str, received: ReceivedUpload, name: str | None = None
+) -> tuple[Champion, IngestJob]:
+    """Stores a checked upload as the owner's new champion and queues its ingest job.
+
+    Args:
+        services: the app's services.
+        owner_id: the signed-in user.
+        received: from `receive_upload` or `receive_form`.
+        name: the champion's name instead of the form's (already checked with
+            `champion_name`).
+    """
+    champion, job = await store_recording(
+        db=services.db,
+        media=services.media,
+        owner_id=owner_id,
+        incoming=received.path,
+        info=received.info,
+        name=name or received.champion_name,
+        display_name=received.display_name,
+        champion_speaker=received.champion_speaker,
+    )
+    await services.submit_job(job.id)
+    return champion, job

@@ -71,6 +71,16 @@ async def list_owned_champions(session: AsyncSession, *, owner_id: str) -> Seque
     return result.all()
 
 
+async def champion_names(session: AsyncSession, *, owner_id: str) -> list[tuple[str, str]]:
+    """The owner's champions' ids and names, oldest first (as "champion N" counts them)."""
+    result = await session.execute(
+        select(Champion.id, Champion.name)
+        .where(Champion.owner_id == owner_id)
+        .order_by(Champion.created_at, Champion.id)
+    )
+    return [(row.id, row.name) for row in result]
+
+
 async def transcript_public(
     session: AsyncSession, *, champion: Champion
 ) -> TranscriptPublic | None:

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ingest.intake import store_recording
 from ingest.validate import UploadRejected
 from memory.models import Champion
 from memory.queries import champions as champion_queries
 from memory.queries import jobs as job_queries
 from memory.schemas import ChampionPublic, ChampionSummary, UploadAccepted
 from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_user
-from web.services import Services
-from web.uploads import receive_upload
+from web.uploads import receive_upload, store_upload
 
 router = APIRouter(tags=["champions"])
-logger = logging.getLogger(__name__)
 
 
 async def owned_champion_or_404(
@@ -32,15 +27,6 @@ async def owned_champion_or_404(
     if champion is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "champion not found")
     return champion
-
-
-async def _submit(services: Services, job_id: str) -> None:
-    """Hands a recorded job to the queue; if the queue is down the job stays recorded as
-    queued and is picked up when a worker (or, embedded, the app) next starts."""
-    try:
-        await services.jobs.submit(job_id)
-    except Exception as exc:
-        logger.warning("job queue unavailable, job left queued (%s)", type(exc).__name__)
 
 
 @router.post(
@@ -83,17 +69,7 @@ async def upload(
     except UploadRejected as exc:
         headers = {"Connection": "close"} if exc.status_code == 413 else None
         return JSONResponse({"detail": exc.message}, exc.status_code, headers=headers)
-    champion, job = await store_recording(
-        db=services.db,
-        media=services.media,
-        owner_id=user.id,
-        incoming=received.path,
-        info=received.info,
-        name=received.champion_name,
-        display_name=received.display_name,
-        champion_speaker=received.champion_speaker,
-    )
-    await _submit(services, job.id)
+    champion, job = await store_upload(services, owner_id=user.id, received=received)
     return UploadAccepted(champion_id=champion.id, job_id=job.id, status="queued")
 
 
@@ -113,7 +89,7 @@ async def analyze(
             status.HTTP_409_CONFLICT, "this champion is already being analysed; wait for it to end"
         )
     job = await job_queries.create_job(session, champion_id=champion.id, kind="analyze")
-    await _submit(services, job.id)
+    await services.submit_job(job.id)
     return UploadAccepted(champion_id=champion.id, job_id=job.id, status="queued")
 
 
