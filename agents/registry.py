@@ -18,6 +18,7 @@ from agents.training import TrainingAgent
 from ingest.providers.setup import IngestProviders
 from memory.db import Database
 from memory.files import MediaStore
+from memory.session_store import SessionStore
 from memory.settings import Settings
 from memory.vectors import VectorStore
 from pipelines.training.session import TrainingService
@@ -36,13 +37,14 @@ class AgentDeps:
     media: MediaStore
     training: TrainingService
     providers: IngestProviders
+    sessions: SessionStore
 
 
 def agents_for(deps: AgentDeps, user_id: str) -> dict[str, BaseAgent]:
     """Every agent, acting for ``user_id`` (each tool only sees that user's data)."""
     llm = deps.settings.provider_choices().get("llm", "offline")
     agents: list[BaseAgent] = [
-        TrainingAgent(training=deps.training, user_id=user_id, provider=llm),
+        TrainingAgent(training=deps.training, user_id=user_id, provider=llm, memory=deps.sessions),
         AudioAgent(
             db=deps.db,
             media=deps.media,

@@ -99,3 +99,15 @@ class RedisSessionStore:
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+
+def open_session_store(*, redis_url: str, prefix: str) -> SessionStore:
+    """The session store the settings name: Redis at ``redis_url``, else in this process.
+
+    Args:
+        redis_url: ``REDIS_URL`` ("" for none).
+        prefix: the deployment's Redis key prefix (``REDIS_PREFIX``).
+    """
+    if redis_url:
+        return RedisSessionStore(redis=Redis.from_url(redis_url), prefix=f"{prefix}session:")
+    return InProcessSessionStore()

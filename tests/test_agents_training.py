@@ -20,7 +20,10 @@ AppClient = tuple[FastAPI, httpx.AsyncClient]
 
 async def _agent(app: FastAPI, client: httpx.AsyncClient) -> tuple[TrainingAgent, str]:
     user_id = await _user_id(client, await sign_up(client))
-    agent = TrainingAgent(training=app.state.services.training, user_id=user_id, provider="offline")
+    services = app.state.services
+    agent = TrainingAgent(
+        training=services.training, user_id=user_id, provider="offline", memory=services.sessions
+    )
     return agent, await seed_ready_champion(app, user_id)
 
 
@@ -52,10 +55,34 @@ async def test_a_session_runs_through_the_tools(app_client: AppClient) -> None:
     assert ended["scorecard"]["turn_count"] == 1
 
 
+async def test_the_agent_remembers_the_session_it_started(app_client: AppClient) -> None:
+    app, client = app_client
+    agent, champion_id = await _agent(app, client)
+    other, _ = await _agent(app, client)
+
+    with pytest.raises(ToolError) as nothing_yet:
+        await agent.execute_tool("process_response", {"message": "Hello there"})
+    assert "give a session_id" in nothing_yet.value.message
+
+    started = await agent.execute_tool("start_session", {"champion_id": champion_id})
+    reply = await agent.execute_tool("process_response", {"message": "What slows you down?"})
+    assert reply["session_id"] == started["session_id"]
+    tips = await agent.execute_tool("generate_tips", {})
+    assert tips["session_id"] == started["session_id"]
+    with pytest.raises(ToolError):  # another user's agent has its own memory
+        await other.execute_tool("get_session", {})
+
+    ended = await agent.execute_tool("end_session", {})
+    assert ended["id"] == started["session_id"] and ended["status"] == "ended"
+    with pytest.raises(ToolError) as forgotten:  # an ended session is not "current" any more
+        await agent.execute_tool("process_response", {"message": "One more thing"})
+    assert "give a session_id" in forgotten.value.message
+
+
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
-        ({}, "session_id: Field required"),
+        ({"session_id": "s"}, "message: Field required"),
         ({"session_id": 7, "message": "hi"}, "session_id: Input should be a valid string"),
         ({"session_id": "s", "message": "hi", "extra": 1}, "extra: Extra inputs"),
         ({"session_id": "s", "message": "x" * 2001}, "message: String should have at most"),

@@ -10,6 +10,7 @@ from agents.mcp_server import Caller, create_server, serve_stdio
 from agents.registry import AgentDeps
 from ingest.providers.setup import IngestProviders
 from memory.queries.users import get_user_by_email
+from memory.session_store import open_session_store
 from memory.settings import Settings
 from web.services import Storage, log_provider_choices, training_service
 
@@ -42,6 +43,7 @@ async def run_mcp_stdio(settings: Settings, *, user_email: str) -> None:
             media=storage.media,
             training=training_service(settings, storage.db, storage.vectors),
             providers=storage.providers,
+            sessions=open_session_store(redis_url=settings.redis_url, prefix=settings.redis_prefix),
         )
         log_provider_choices(settings)
         caller = Caller(deps=deps, user_id=user.id)

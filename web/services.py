@@ -149,6 +149,7 @@ class Services:
             media=storage.media,
             training=self.training,
             providers=storage.providers,
+            sessions=self.sessions,
         )
 
     async def submit_job(self, job_id: str) -> None:
