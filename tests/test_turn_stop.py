@@ -29,18 +29,24 @@ STEP = SleepFrame(sleep=0.05)
 
 
 class TurnEnds(BaseObserver):
-    """Notes when each context frame (an ended turn) left the aggregator."""
+    """Notes when each context frame (an ended turn) left the aggregator, and when the last
+    final transcript went in."""
 
     def __init__(self) -> None:
         super().__init__()
         self.at: list[float] = []
+        self.transcript_at = 0.0
         self._seen: set[int] = set()
 
     async def on_push_frame(self, data: FramePushed) -> None:
-        # The same frame is seen at each hop; the first one is when the turn ended.
-        if isinstance(data.frame, LLMContextFrame) and data.frame.id not in self._seen:
-            self._seen.add(data.frame.id)
+        # The same frame is seen at each hop; the first one is when it happened.
+        if data.frame.id in self._seen:
+            return
+        self._seen.add(data.frame.id)
+        if isinstance(data.frame, LLMContextFrame):
             self.at.append(time.monotonic())
+        elif isinstance(data.frame, TranscriptionFrame):
+            self.transcript_at = time.monotonic()
 
 
 def utterance(words: str) -> list[Frame]:
@@ -54,33 +60,31 @@ def utterance(words: str) -> list[Frame]:
     return [step for frame in frames for step in (frame, STEP)]
 
 
-async def turns(frames: Sequence[Frame]) -> tuple[list[str], TurnEnds, float]:
-    """Runs the aggregator; returns the user messages, when turns ended, and when the last
-    transcript was sent."""
+async def turns(frames: Sequence[Frame]) -> tuple[list[str], TurnEnds]:
+    """Runs the aggregator; returns the user messages and when turns ended."""
     context = LLMContext([{"role": "assistant", "content": "Hello, this is Dana."}])
     user_aggregator, _assistant = LLMContextAggregatorPair(
         context, user_params=user_aggregator_params(SphinxSTTService())
     )
     ends = TurnEnds()
-    started = time.monotonic()
     await run_test(user_aggregator, frames_to_send=[*frames, SleepFrame(1.5)], observers=[ends])
     messages = [m for m in context.get_messages() if isinstance(m, dict)]
     said = [str(m["content"]) for m in messages if m.get("role") == "user"]
-    return said, ends, started
+    return said, ends
 
 
 async def test_a_finished_sentence_ends_the_turn_at_its_transcript() -> None:
-    said, ends, started = await turns(utterance("what is the biggest problem right now"))
+    said, ends = await turns(utterance("what is the biggest problem right now"))
 
     assert said == ["what is the biggest problem right now"]
     assert len(ends.at) == 1
-    # Three steps (VAD start, stop, transcript) and no hold: well under the hold time.
-    assert ends.at[0] - started < 3 * 0.05 + UNFINISHED_HOLD_SECS / 2
+    # No hold: the turn ends on the transcript, not a hold time later.
+    assert ends.at[0] - ends.transcript_at < UNFINISHED_HOLD_SECS / 2
 
 
 async def test_a_pause_after_an_unfinished_word_does_not_cut_the_trainee_off() -> None:
     pause = SleepFrame(sleep=UNFINISHED_HOLD_SECS / 2)  # longer than the VAD's stop window
-    said, ends, _ = await turns(
+    said, ends = await turns(
         [*utterance("we lose drivers every month and"), pause, *utterance("it costs us a lot")]
     )
 
@@ -89,11 +93,11 @@ async def test_a_pause_after_an_unfinished_word_does_not_cut_the_trainee_off() -
 
 
 async def test_an_unfinished_turn_still_ends_after_the_hold() -> None:
-    said, ends, started = await turns(utterance("so the thing is um"))
+    said, ends = await turns(utterance("so the thing is um"))
 
     assert said == ["so the thing is um"]
     assert len(ends.at) == 1
-    assert ends.at[0] - started >= UNFINISHED_HOLD_SECS
+    assert ends.at[0] - ends.transcript_at >= UNFINISHED_HOLD_SECS
 
 
 @pytest.mark.parametrize(
