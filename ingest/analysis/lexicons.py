@@ -7,6 +7,25 @@ offline recogniser. Phrase lists are written comma-separated; a phrase is a sequ
 
 from __future__ import annotations
 
+from memory.lexicons import (  # noqa: F401 - the shared lists, read here as lx.NAME
+    AUXILIARIES,
+    CLAUSE_AUXILIARIES,
+    CLAUSE_BOUNDARIES,
+    EMBEDDED_QUESTION_LEADS,
+    INVERSION_SUBJECTS_ANYWHERE,
+    INVERSION_SUBJECTS_AT_START,
+    NOT_AFTER_CLAUSE_AUXILIARY,
+    NUMBER_WORDS,
+    OPEN_QUESTION_OPENERS,
+    QUESTION_IMPERATIVES,
+    SUBJECT_PRONOUNS,
+    VALUE_CUES,
+    VALUE_UNITS,
+    WH_CONTRACTIONS,
+    WH_FOLLOWERS,
+    WH_WORDS,
+)
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -41,51 +60,9 @@ LIKE_FILLER_BEFORE = _words(
     "literally like or"
 )
 
-# Wh-words, and the words that must follow one for it to ask rather than to start a clause
-# ("what do you use" asks, "what we found is" does not).
-WH_WORDS = _words("what how why when where who which")
-WH_CONTRACTIONS = _words("what's how's why's when's where's who's whats hows wheres")
-AUXILIARIES = _words(
-    "is are was were do does did can could would will should shall have has had may might am "
-    "don't doesn't didn't isn't aren't won't wouldn't can't couldn't haven't"
-)
-WH_FOLLOWERS = AUXILIARIES | _words(
-    "many much long often soon about else kind sort type types part parts one ones tools made "
-    "makes happens happened led prompted brought keeps not exactly specifically if"
-)
-# Subjects after which an auxiliary starts a question: anywhere ("do you") or only at the
-# start of a clause ("is it", "are we").
-INVERSION_SUBJECTS_ANYWHERE = _words("you ya y'all")
-INVERSION_SUBJECTS_AT_START = _words(
-    "your it there that this we they he she anyone anybody the everyone i"
-)
-# Subjects before an auxiliary that make it a statement ("when you do you save").
-SUBJECT_PRONOUNS = _words("i you we they he she it")
-# Words after which a wh-word asks even mid-clause ("I'm curious how you do it").
-EMBEDDED_QUESTION_LEADS = _words("curious wondering wonder hear")
-# Imperatives and phrases that ask a question at the start of a clause.
-QUESTION_IMPERATIVES = _phrases(
-    "tell me, walk me through, talk me through, help me understand, describe, curious, how about"
-)
-# Openers of open questions, which weigh more than yes/no questions.
-OPEN_QUESTION_OPENERS = _phrases(
-    "what, what's, how, how's, why, walk me through, talk me through, tell me, "
-    "help me understand, describe, curious"
-)
-# Words after which a new clause (and so possibly a question) starts in unpunctuated text.
-CLAUSE_BOUNDARIES = _words(
-    "so and but okay ok well now alright right great cool yeah yes sure um uh also then just "
-    "perfect gotcha thanks wonderful awesome question understood fair anyway hmm"
-)
 
 # Boundary words dropped from the end of a quoted question ("... today and").
 TRAILING_CONNECTIVES = _words("and so but um uh also then okay ok well")
-# Auxiliaries that ask a question at the start of a clause whatever follows ("does Thursday
-# work"), unless followed by one of the words after them ("would love to").
-CLAUSE_AUXILIARIES = _words("does did is are would could can should shall do")
-NOT_AFTER_CLAUSE_AUXILIARY = _words(
-    "love like appreciate recommend say not definitely really also just a an"
-)
 
 # Prospect objections by kind, most specific first (a sentence with several cues takes the
 # first kind listed); the kind names the objection in explanations.
@@ -150,18 +127,6 @@ OPENING_CUES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-VALUE_CUES = _phrases(
-    "save, saves, saving, saved, reduce, reduces, reduced, cut, cuts, increase, increases, "
-    "increased, boost, boosts, improve, improves, improved, roi, return on investment, percent, "
-    "faster, quicker, so that you, so you can, which means, pays for itself, time back, "
-    "double, doubled, twice, half, more revenue, fewer, less time"
-)
-# Units that make a number a value claim ("30%", "ten hours").
-VALUE_UNITS = _words("percent hours hour minutes days weeks times x dollars k grand thousand")
-NUMBER_WORDS = _words(
-    "two three four five six seven eight nine ten twelve fifteen twenty thirty forty fifty "
-    "sixty seventy eighty ninety hundred"
-)
 
 SOCIAL_PROOF_CUES = _phrases(
     "customers, clients, companies like, teams like, businesses like, folks like, people like, "

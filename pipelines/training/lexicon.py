@@ -1,16 +1,34 @@
 """Word lists and cue phrases for the offline training engines.
 
-The question, objection, value, social-proof and closing lists are the same definitions the
-offline call analyser uses (``ingest/analysis/lexicons.py``); they are repeated here because
-``pipelines`` never imports ``ingest``. Once those pure text helpers move to a shared module
-under ``memory/``, the copies below go and both sides import the one definition. The lists
-that only training needs (back-channels, next-step parts, objection relevance) follow them.
+The question and value lists are the call analyser's own (``memory/lexicons.py``, shared
+because ``pipelines`` never imports ``ingest``); the cue lists below differ where live turns
+need other words, and the lists that only training needs (back-channels, next-step parts,
+objection relevance) follow them.
 
 Everything is lower case and matched against word tokens, so the lists work on punctuated
 cloud transcripts and on the unpunctuated lower-case text of the offline recogniser.
 """
 
 from __future__ import annotations
+
+from memory.lexicons import (  # noqa: F401 - the shared lists, read here as lx.NAME
+    AUXILIARIES,
+    CLAUSE_AUXILIARIES,
+    CLAUSE_BOUNDARIES,
+    EMBEDDED_QUESTION_LEADS,
+    INVERSION_SUBJECTS_ANYWHERE,
+    INVERSION_SUBJECTS_AT_START,
+    NOT_AFTER_CLAUSE_AUXILIARY,
+    NUMBER_WORDS,
+    OPEN_QUESTION_OPENERS,
+    QUESTION_IMPERATIVES,
+    SUBJECT_PRONOUNS,
+    VALUE_CUES,
+    VALUE_UNITS,
+    WH_CONTRACTIONS,
+    WH_FOLLOWERS,
+    WH_WORDS,
+)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -21,39 +39,8 @@ def _phrases(text: str) -> tuple[str, ...]:
     return tuple(" ".join(p.split()) for p in text.split(",") if p.strip())
 
 
-# --- Shared with the call analyser (same definitions) -------------------------------------
+# --- Shared with the call analyser: memory/lexicons.py ------------------------------------
 
-WH_WORDS = _words("what how why when where who which")
-WH_CONTRACTIONS = _words("what's how's why's when's where's who's whats hows wheres")
-AUXILIARIES = _words(
-    "is are was were do does did can could would will should shall have has had may might am "
-    "don't doesn't didn't isn't aren't won't wouldn't can't couldn't haven't"
-)
-WH_FOLLOWERS = AUXILIARIES | _words(
-    "many much long often soon about else kind sort type types part parts one ones tools made "
-    "makes happens happened led prompted brought keeps not exactly specifically if"
-)
-INVERSION_SUBJECTS_ANYWHERE = _words("you ya y'all")
-INVERSION_SUBJECTS_AT_START = _words(
-    "your it there that this we they he she anyone anybody the everyone i"
-)
-SUBJECT_PRONOUNS = _words("i you we they he she it")
-EMBEDDED_QUESTION_LEADS = _words("curious wondering wonder hear")
-QUESTION_IMPERATIVES = _phrases(
-    "tell me, walk me through, talk me through, help me understand, describe, curious, how about"
-)
-OPEN_QUESTION_OPENERS = _phrases(
-    "what, what's, how, how's, why, walk me through, talk me through, tell me, "
-    "help me understand, describe, curious"
-)
-CLAUSE_BOUNDARIES = _words(
-    "so and but okay ok well now alright right great cool yeah yes sure um uh also then just "
-    "perfect gotcha thanks wonderful awesome question understood fair anyway hmm"
-)
-CLAUSE_AUXILIARIES = _words("does did is are would could can should shall do")
-NOT_AFTER_CLAUSE_AUXILIARY = _words(
-    "love like appreciate recommend say not definitely really also just a an"
-)
 
 OBJECTION_CUES: dict[str, tuple[str, ...]] = {
     "price": _phrases(
@@ -88,17 +75,6 @@ ACKNOWLEDGEMENTS = _phrases(
 )
 RISK_REDUCERS = _phrases(
     "trial, pilot, guarantee, no commitment, cancel, month to month, free, start small"
-)
-VALUE_CUES = _phrases(
-    "save, saves, saving, saved, reduce, reduces, reduced, cut, cuts, increase, increases, "
-    "increased, boost, boosts, improve, improves, improved, roi, return on investment, percent, "
-    "faster, quicker, so that you, so you can, which means, pays for itself, time back, "
-    "double, doubled, twice, half, more revenue, fewer, less time"
-)
-VALUE_UNITS = _words("percent hours hour minutes days weeks times x dollars k grand thousand")
-NUMBER_WORDS = _words(
-    "two three four five six seven eight nine ten twelve fifteen twenty thirty forty fifty "
-    "sixty seventy eighty ninety hundred"
 )
 # The analyser's list, plus the spoken forms trainees use for the same move.
 SOCIAL_PROOF_CUES = _phrases(

@@ -3,9 +3,9 @@
 Works on punctuated text and on the lower-case, unpunctuated text of the offline recogniser.
 Questions are found the way the call analyser finds them (``ingest/analysis/metrics.py``):
 from how a clause starts (wh-word plus auxiliary, auxiliary-subject inversion, "tell me",
-"walk me through"), with a trailing "?" as extra evidence. That detector is repeated here in
-a compact form because ``pipelines`` never imports ``ingest``; see `lexicon` for the plan to
-share one definition.
+"walk me through"), with a trailing "?" as extra evidence, over the same word lists
+(``memory/lexicons.py``). The detector itself is still repeated here in a compact form
+because ``pipelines`` never imports ``ingest``; it should move to ``memory/`` too.
 """
 
 from __future__ import annotations
