@@ -1,4 +1,14 @@
 # Champion Clone: one image for the API (`serve`) and the ingest workers (`worker`).
+
+# The browser app, bundled from the committed lockfile.
+FROM node:20-slim AS ui
+WORKDIR /ui
+COPY web/ui/package.json web/ui/package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY web/ui/build.mjs web/ui/tsconfig.json ./
+COPY web/ui/src ./src
+RUN npm run build
+
 FROM python:3.11-slim AS runtime
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,6 +25,7 @@ COPY ingest ./ingest
 COPY pipelines ./pipelines
 COPY agents ./agents
 COPY web ./web
+COPY --from=ui /ui/dist ./web/ui/dist
 RUN pip install . \
     && useradd --create-home --uid 10001 champion \
     && mkdir -p /data && chown champion /data

@@ -4,7 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck install clean migrate
+UI := web/ui
+UI_MODULES := $(UI)/node_modules/.package-lock.json
+UI_BUILD := $(UI)/dist/index.html
+UI_SOURCES := $(wildcard $(UI)/src/*) $(UI)/build.mjs $(UI)/tsconfig.json
+
+.PHONY: run test lint typecheck install clean migrate ui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,23 +21,34 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The browser app: npm packages from the committed lockfile, bundled by esbuild into web/ui/dist.
+$(UI_MODULES): $(UI)/package.json $(UI)/package-lock.json
+	npm ci --prefix $(UI) --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(UI_BUILD): $(UI_MODULES) $(UI_SOURCES)
+	npm run --prefix $(UI) --silent build
+
+ui: $(UI_BUILD)
+
 ## make run: the app on embedded defaults (SQLite, local Qdrant, in-process jobs, offline providers)
-run: $(STAMP)
+run: $(STAMP) ui
 	$(BIN)/champion-clone serve
 
 ## make test: lint, type check and the whole suite (real PostgreSQL and Redis when reachable)
-test: $(STAMP) lint typecheck
+test: $(STAMP) ui lint typecheck
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) $(UI_MODULES)
 	$(BIN)/mypy
+	npm run --prefix $(UI) --silent typecheck
 
 migrate: $(STAMP)
 	$(BIN)/champion-clone db upgrade
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(UI)/node_modules $(UI)/dist

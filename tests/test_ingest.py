@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import wave
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -242,3 +244,31 @@ async def test_a_recording_damaged_in_storage_fails_the_job_at_verify(
     assert failed["status"] == "failed"
     assert failed["latest_job"]["step"] == "verify"
     assert "damaged or truncated" in failed["error"]
+
+
+async def test_the_call_plays_back_on_the_transcript_timeline(
+    ingest_app: AppClient, call_files: dict[str, Path], short_call: Any
+) -> None:
+    app, client = ingest_app
+    auth = await sign_up(client)
+    stereo = await _ingest(app, client, auth, call_files["short_stereo"])
+    response = await client.get(f"/champions/{stereo['id']}/audio", headers=auth)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "audio/wav"
+    with wave.open(io.BytesIO(response.content)) as reader:
+        # One speaker per channel stays that way: both channels, the call's whole length.
+        assert reader.getnchannels() == 2
+        seconds = reader.getnframes() / reader.getframerate()
+    assert abs(seconds - stereo["duration_seconds"]) < 0.1
+
+    mono = await _ingest(app, client, auth, call_files["short_mono"])
+    response = await client.get(f"/champions/{mono['id']}/audio", headers=auth)
+    with wave.open(io.BytesIO(response.content)) as reader:
+        assert reader.getnchannels() == 1
+
+    other = await sign_up(client)
+    assert (await client.get(f"/champions/{stereo['id']}/audio", headers=other)).status_code == 404
+    failed = await _ingest(app, client, auth, call_files["silent_video"])
+    response = await client.get(f"/champions/{failed['id']}/audio", headers=auth)
+    assert response.status_code == 404
+    assert "no audio yet" in response.json()["detail"]

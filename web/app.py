@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import RedirectResponse
 
 from ingest.runner import Step
 from memory.settings import Settings
@@ -22,6 +21,7 @@ from web.routers import (
     progress,
     scenarios,
     training,
+    ui,
     webrtc,
 )
 from web.services import Services
@@ -88,9 +88,5 @@ def create_app(
     for router in routers:
         app.include_router(router)
     mcp_http.install(app)
-
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
-
+    ui.install(app)
     return app

@@ -1,0 +1,49 @@
+"""The browser app's page and bundle are served by the API (the screens are tested in tests/e2e)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from web.routers import ui
+
+
+async def _get(app: FastAPI, path: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return await client.get(path)
+
+
+async def test_the_built_app_is_served_at_the_root(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text('<script src="/ui/app.js?v=abc"></script>')
+    (tmp_path / "app.js").write_text("console.log('app')")
+    app = FastAPI()
+    ui.install(app, dist=tmp_path)
+
+    page = await _get(app, "/")
+    assert page.status_code == 200
+    assert "/ui/app.js?v=abc" in page.text
+    assert page.headers["cache-control"] == "no-cache"
+    bundle = await _get(app, "/ui/app.js?v=abc")
+    assert bundle.status_code == 200
+    assert bundle.text == "console.log('app')"
+    assert (await _get(app, "/ui/missing.js")).status_code == 404
+
+
+async def test_an_unbuilt_app_says_how_to_build_it(tmp_path: Path) -> None:
+    app = FastAPI()
+    ui.install(app, dist=tmp_path / "not-built")
+    page = await _get(app, "/")
+    assert page.status_code == 503
+    assert "make ui" in page.text
+    assert (await _get(app, "/ui/app.js")).status_code == 404
+
+
+def test_the_repository_bundle_is_what_the_app_serves() -> None:
+    # `make test` builds the bundle first; the page must name the files the build wrote.
+    page = (ui.UI_DIST / "index.html").read_text()
+    for name in ("app.js", "app.css"):
+        assert f"/ui/{name}?v=" in page
+        assert (ui.UI_DIST / name).stat().st_size > 0

@@ -1,0 +1,37 @@
+"""The browser app: `/` serves its page, `/ui/*` its bundle (built from `web/ui/` by `make ui`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+UI_DIST = Path(__file__).resolve().parent.parent / "ui" / "dist"
+
+NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Champion Clone</title>
+<body style="font-family: system-ui; max-width: 40em; margin: 3em auto">
+<h1>The browser app is not built</h1>
+<p>Run <code>make ui</code> (or <code>make run</code>, which builds it) and reload this page.
+The API is running: see <a href="/docs">/docs</a>.</p></body></html>"""
+
+
+def install(app: FastAPI, dist: Path = UI_DIST) -> None:
+    """Adds the app's page at `/` and, when the bundle is built, its assets under `/ui`.
+
+    Args:
+        app: the API.
+        dist: the built bundle (`index.html`, `app.js`, `app.css`).
+    """
+
+    @app.get("/", include_in_schema=False, response_model=None)
+    async def index() -> FileResponse | HTMLResponse:
+        page = dist / "index.html"
+        if not page.exists():
+            return HTMLResponse(NOT_BUILT, status_code=503)
+        # The page names its bundle by content hash; the page itself is always revalidated.
+        return FileResponse(page, headers={"Cache-Control": "no-cache"})
+
+    if dist.is_dir():
+        app.mount("/ui", StaticFiles(directory=dist), name="ui")

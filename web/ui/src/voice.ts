@@ -1,0 +1,131 @@
+// A live voice call over SmallWebRTC with the official Pipecat client, and the microphone check.
+import { PipecatClient } from "@pipecat-ai/client-js";
+import { SmallWebRTCTransport, WavMediaManager } from "@pipecat-ai/small-webrtc-transport";
+
+import { serverUp, session } from "./api";
+
+export interface VoiceEvents {
+  onLive(): void;
+  onLost(reason: string): void;
+  onUserSpeaking(speaking: boolean): void;
+  onBotSpeaking(speaking: boolean): void;
+  onUserTranscript(text: string, final: boolean): void;
+  onBotText(text: string): void;
+  onServerMessage(data: unknown): void;
+}
+
+/** Why the microphone cannot be used, in words a person can act on; null when it can. */
+export async function microphoneProblem(): Promise<string | null> {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    return "This browser does not allow the microphone on this page (it needs https or localhost).";
+  }
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    stream.getTracks().forEach((track) => track.stop());
+    return null;
+  } catch (error) {
+    const name = error instanceof DOMException ? error.name : "";
+    if (name === "NotAllowedError" || name === "SecurityError") {
+      return "Microphone access was denied. Allow the microphone for this site in your browser's settings, then try again — or practise by text.";
+    }
+    if (name === "NotFoundError" || name === "OverconstrainedError") {
+      return "No microphone was found. Connect one and try again — or practise by text.";
+    }
+    if (name === "NotReadableError") {
+      return "The microphone is in use by another program. Close it and try again.";
+    }
+    return `The microphone could not be opened (${name || String(error)}).`;
+  }
+}
+
+const HEALTH_EVERY_MS = 2000;
+
+/** One connection of a session's voice call; `hangUp` ends it, `onLost` reports a broken one. */
+export class VoiceCall {
+  private readonly client: PipecatClient;
+  private readonly audio: HTMLAudioElement;
+  private ended = false;
+  private healthTimer: number | undefined;
+  private healthFailures = 0;
+  private readonly segments = new Set<number>();
+
+  constructor(
+    private readonly sessionId: string,
+    private readonly events: VoiceEvents,
+  ) {
+    this.audio = document.createElement("audio");
+    this.audio.autoplay = true;
+    this.client = new PipecatClient({
+      // WavMediaManager uses plain getUserMedia; the default one loads a library from a CDN.
+      transport: new SmallWebRTCTransport({ mediaManager: new WavMediaManager() }),
+      enableMic: true,
+      enableCam: false,
+      callbacks: {
+        onBotReady: () => events.onLive(),
+        onTrackStarted: (track, participant) => {
+          if (track.kind === "audio" && !participant?.local) {
+            this.audio.srcObject = new MediaStream([track]);
+            this.audio.play().catch(() => undefined);
+          }
+        },
+        onUserStartedSpeaking: () => events.onUserSpeaking(true),
+        onUserStoppedSpeaking: () => events.onUserSpeaking(false),
+        onBotStartedSpeaking: () => events.onBotSpeaking(true),
+        onBotStoppedSpeaking: () => events.onBotSpeaking(false),
+        onUserTranscript: (data) => events.onUserTranscript(data.text, data.final),
+        onBotOutput: (data) => {
+          // Each sentence comes when it is queued and again when it has been spoken.
+          const segment = data.segment_id;
+          if (segment !== undefined && this.segments.has(segment)) return;
+          if (segment !== undefined) this.segments.add(segment);
+          events.onBotText(data.text);
+        },
+        onServerMessage: (data) => events.onServerMessage(data),
+        onDisconnected: () => this.lost("The call was disconnected."),
+        onTransportStateChanged: (state) => {
+          if (state === "error") this.lost("The call's connection failed.");
+        },
+      },
+    });
+  }
+
+  async connect(): Promise<void> {
+    const headers = new Headers({ Authorization: `Bearer ${session.token ?? ""}` });
+    await this.client.connect({
+      webrtcRequestParams: { endpoint: `/training/sessions/${this.sessionId}/offer`, headers },
+    });
+    this.healthTimer = window.setInterval(() => this.checkServer(), HEALTH_EVERY_MS);
+  }
+
+  mute(muted: boolean): void {
+    this.client.enableMic(!muted);
+  }
+
+  async hangUp(): Promise<void> {
+    this.stop();
+    await this.client.disconnect().catch(() => undefined);
+  }
+
+  private async checkServer(): Promise<void> {
+    if (this.ended) return;
+    if (await serverUp()) {
+      this.healthFailures = 0;
+      return;
+    }
+    this.healthFailures += 1;
+    if (this.healthFailures >= 2) this.lost("Lost the connection to the server.");
+  }
+
+  private lost(reason: string): void {
+    if (this.ended) return;
+    this.stop();
+    this.client.disconnect().catch(() => undefined);
+    this.events.onLost(reason);
+  }
+
+  private stop(): void {
+    this.ended = true;
+    window.clearInterval(this.healthTimer);
+    this.audio.srcObject = null;
+  }
+}
