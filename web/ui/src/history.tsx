@@ -3,7 +3,7 @@ import { api } from "./api";
 import { ScoreLine } from "./charts";
 import { dateTime, label, score } from "./format";
 import type { ChampionSummary, Scenario, SessionSummary } from "./types";
-import { PageTitle, Show, useLoad } from "./ui";
+import { PageTitle, Show, Wide, useLoad } from "./ui";
 
 interface HistoryData {
   sessions: SessionSummary[];
@@ -65,6 +65,7 @@ export function HistoryPage() {
                 No sessions yet. <a href="#/practice">Start practising</a>.
               </p>
             ) : (
+              <Wide label="Your sessions">
               <table class="sessions">
                 <caption class="visually-hidden">Your sessions, newest first</caption>
                 <thead>
@@ -94,6 +95,7 @@ export function HistoryPage() {
                   ))}
                 </tbody>
               </table>
+              </Wide>
             )}
           </>
         )}

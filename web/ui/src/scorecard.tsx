@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, mediaUrl } from "./api";
 import { dateTime, label, score } from "./format";
 import type { Scorecard, SessionDetail } from "./types";
-import { Alert, PageTitle, ProviderBadge, Show, messageOf, useLoad } from "./ui";
+import { Alert, PageTitle, ProviderBadge, Show, Wide, messageOf, useLoad } from "./ui";
 
 function Bar(props: { value: number | null; max?: number; name: string }) {
   const max = props.max ?? 100;
@@ -19,6 +19,7 @@ function Bar(props: { value: number | null; max?: number; name: string }) {
 
 function Rubric(props: { card: Scorecard }) {
   return (
+    <Wide label="Score per criterion">
     <table class="rubric">
       <caption>Score per criterion (weight in brackets)</caption>
       <thead>
@@ -51,6 +52,7 @@ function Rubric(props: { card: Scorecard }) {
         ))}
       </tbody>
     </table>
+    </Wide>
   );
 }
 

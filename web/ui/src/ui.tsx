@@ -102,3 +102,12 @@ export function ProviderBadge(props: { provider: string | null | undefined }) {
     </span>
   );
 }
+
+/** A wide table that scrolls sideways on a narrow screen (and by keyboard) instead of overflowing. */
+export function Wide(props: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="wide" role="region" aria-label={props.label} tabIndex={0}>
+      {props.children}
+    </div>
+  );
+}
