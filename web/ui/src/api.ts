@@ -43,11 +43,16 @@ function authHeaders(extra: Record<string, string> = {}): Headers {
   return headers;
 }
 
+/** The server's messages start in lower case; shown alone, they read better as sentences. */
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 async function failure(response: Response): Promise<ApiError> {
   let message = `The server answered ${response.status}.`;
   try {
     const body = await response.json();
-    if (body && typeof body.detail === "string") message = body.detail;
+    if (body && typeof body.detail === "string") message = sentence(body.detail);
   } catch {
     // not JSON: keep the status line
   }
@@ -108,7 +113,7 @@ export function upload<T>(
       if (request.status === 401 && session.token) {
         session.signOut("Your session has expired. Please sign in again.");
       }
-      const detail = body && typeof body.detail === "string" ? body.detail : null;
+      const detail = body && typeof body.detail === "string" ? sentence(body.detail) : null;
       reject(new ApiError(request.status, detail ?? `The upload failed (${request.status}).`));
     };
     request.onerror = () => reject(new ApiError(0, UNREACHABLE));

@@ -1,0 +1,144 @@
+"""The browser app end to end, as a trainee uses it: sign up, upload a champion's call and watch
+it become ready, study the champion, practise by voice with the fake microphone, read the
+scorecard and the history. Each screen is kept in ``test-artifacts/e2e/``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.e2e.browser import shot, watch_console
+from tests.e2e.server import AppServer
+
+EMAIL = "trainee@example.com"
+PASSWORD = "practice-makes-perfect"
+INGEST_SECONDS = 180  # the offline ingest of the 75 s call takes ~16 s here; generous for CI
+TURN_SECONDS = 60  # a spoken turn and its reply
+
+
+def _session_id(page: Page) -> str:
+    match = re.search(r"#/sessions/([0-9a-f-]{36})", page.url)
+    assert match, page.url
+    return match.group(1)
+
+
+def test_sign_up_upload_study_practise_and_read_the_scorecard(
+    ui_built: Path, app_server: AppServer, context: BrowserContext, champion_video: Path
+) -> None:
+    page = context.new_page()
+    watch_console(page)
+
+    # Sign up.
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_role("button", name="Create an account").click()
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    shot(page, "01-sign-up")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Champions", exact=True)).to_be_visible()
+    expect(page.get_by_text(EMAIL)).to_be_visible()
+    shot(page, "02-champions-empty")
+
+    # Upload the champion's call and follow its ingest to ready.
+    page.get_by_label("Recording of a sales call").set_input_files(champion_video)
+    page.get_by_label("Champion's name (optional)").fill("Alex")
+    page.get_by_role("button", name="Upload").click()
+    progress = page.locator("#ingest-progress")
+    expect(progress).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Analysing: \d+%"))).to_be_visible()
+    shot(page, "03-ingest-progress")
+    open_link = page.get_by_role("link", name="Open the champion")
+    expect(open_link).to_be_visible(timeout=INGEST_SECONDS * 1000)
+    expect(page.get_by_text("Analysis complete")).to_be_visible()
+    expect(page.locator(".step-done")).to_have_count(6)
+    expect(page.get_by_role("list", name="Your champions").get_by_text("Ready")).to_be_visible()
+    shot(page, "04-champion-ready")
+
+    # The champion page: transcript by speaker, metrics against ranges, patterns, scenarios.
+    open_link.click()
+    expect(page.get_by_role("heading", name="Alex", exact=True)).to_be_visible()
+    lines = page.locator("ol.transcript li")
+    expect(lines.first).to_be_visible()
+    expect(page.locator("ol.transcript").get_by_text("Alex (champion)").first).to_be_visible()
+    expect(page.locator("ol.transcript").get_by_text("Prospect").first).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile(r"Talk ratio: \d+%"))).to_be_visible()
+    expect(page.get_by_role("heading", name="Patterns")).to_be_visible()
+    expect(page.locator(".patterns blockquote").first).to_be_visible()
+    expect(page.get_by_role("link", name="Practise this scenario").first).to_be_visible()
+    # A line of the transcript plays that moment of the call.
+    third = lines.nth(2)
+    start = _seconds(third.locator(".time").inner_text())
+    third.get_by_role("button").click()
+    audio = page.get_by_label("The champion's call")
+    expect(audio).to_be_visible(timeout=30_000)
+    page.wait_for_function(
+        "at => { const a = document.querySelector('audio'); return a && !a.paused &&"
+        " a.currentTime >= at; }",
+        arg=start,
+    )
+    shot(page, "05-champion-page")
+
+    # Practise by voice: the fake microphone says the trainee's line.
+    page.get_by_role("link", name="Practise with Alex").click()
+    expect(page.get_by_role("heading", name="Practice")).to_be_visible()
+    page.get_by_label("Roleplay").check()
+    page.get_by_label("Medium").check()
+    page.get_by_label("Voice call").check()
+    shot(page, "06-practice-setup")
+    page.get_by_role("button", name="Start practice").click()
+    expect(page.get_by_role("heading", name="Practice call")).to_be_visible()
+    session_id = _session_id(page)
+    page.get_by_role("button", name="Connect").click()
+    expect(page.get_by_role("button", name="Hang up")).to_be_visible(timeout=30_000)
+    # The trainee's words appear, the prospect answers, the turn is scored, the reply is timed.
+    trainee = page.locator("li.bubble-you .said")
+    expect(trainee.first).not_to_be_empty(timeout=TURN_SECONDS * 1000)
+    expect(page.locator("li.bubble-ai")).to_have_count(2, timeout=TURN_SECONDS * 1000)
+    expect(page.locator("ol.scores li").first).to_be_visible(timeout=TURN_SECONDS * 1000)
+    expect(page.get_by_text(re.compile(r"replied in \d+ ms")).first).to_be_visible(
+        timeout=TURN_SECONDS * 1000
+    )
+    shot(page, "07-live-call")
+
+    # Hang up: the scorecard.
+    page.get_by_role("button", name="Hang up").click()
+    expect(page.get_by_role("heading", name="Scorecard")).to_be_visible(timeout=30_000)
+    expect(page.locator(".overall-score .huge")).to_have_text(re.compile(r"^\d+$"))
+    expect(page.get_by_role("table", name=re.compile("Score per criterion"))).to_be_visible()
+    expect(page.get_by_role("heading", name="Keep")).to_be_visible()
+    expect(page.get_by_role("heading", name="The champion's way")).to_be_visible()
+    expect(page.get_by_role("table", name=re.compile("beside the champion"))).to_be_visible()
+    expect(page.get_by_label("Your side of the call")).to_be_visible(timeout=30_000)
+    expect(page.get_by_label("The AI's side of the call")).to_be_visible()
+    shot(page, "08-scorecard")
+
+    # What the browser showed is what the server stored.
+    token = page.evaluate("() => sessionStorage.getItem('championclone.token')")
+    with app_server.client(token) as api:
+        stored = api.get(f"/training/sessions/{session_id}").json()
+    assert stored["status"] == "ended"
+    said = [t for t in stored["turns"] if t["role"] == "trainee"]
+    assert said and said[0]["score"] is not None
+    assert any(t["latency_ms"] for t in stored["turns"] if t["role"] == "ai")
+    shown = page.locator(".overall-score .huge").inner_text()
+    assert shown == str(round(stored["scorecard"]["overall"]))
+
+    # History: the session and its score over time.
+    page.get_by_role("link", name="History").click()
+    expect(page.get_by_role("heading", name="Scores over time")).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("^Scores for Alex"))).to_be_visible()
+    expect(page.get_by_role("region", name="Your sessions").get_by_role("row")).to_have_count(2)
+    shot(page, "09-history")
+
+    # Sign out: back to the sign-in screen, and the token is gone.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert page.evaluate("() => sessionStorage.getItem('championclone.token')") is None
+
+
+def _seconds(clock: str) -> float:
+    minutes, seconds = clock.split(":")[-2:]
+    return int(minutes) * 60 + int(seconds)
