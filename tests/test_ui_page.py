@@ -47,3 +47,17 @@ def test_the_repository_bundle_is_what_the_app_serves() -> None:
     for name in ("app.js", "app.css"):
         assert f"/ui/{name}?v=" in page
         assert (ui.UI_DIST / name).stat().st_size > 0
+
+
+async def test_the_api_docs_use_the_bundled_swagger_ui(tmp_path: Path) -> None:
+    app = FastAPI(docs_url=None)
+    ui.install(app, dist=tmp_path / "not-built")
+    assert "cdn.jsdelivr.net" in (await _get(app, "/docs")).text  # nothing bundled: the default
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "swagger-ui-bundle.js").write_text("// swagger")
+    app = FastAPI(docs_url=None)
+    ui.install(app, dist=tmp_path)
+    page = (await _get(app, "/docs")).text
+    assert "/ui/docs/swagger-ui-bundle.js" in page and "cdn." not in page
+    assert (await _get(app, "/ui/docs/swagger-ui-bundle.js")).text == "// swagger"

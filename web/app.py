@@ -65,6 +65,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+        docs_url=None,  # served by the UI bundle, without a CDN (web/routers/ui.py)
+        redoc_url=None,
     if settings.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,

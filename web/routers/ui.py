@@ -1,10 +1,12 @@
-"""The browser app: `/` serves its page, `/ui/*` its bundle (built from `web/ui/` by `make ui`)."""
+"""The browser app: `/` serves its page, `/ui/*` its bundle (built from `web/ui/` by `make ui`),
+and `/docs` the API's Swagger UI from that bundle (no CDN)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -18,7 +20,8 @@ The API is running: see <a href="/docs">/docs</a>.</p></body></html>"""
 
 
 def install(app: FastAPI, dist: Path = UI_DIST) -> None:
-    """Adds the app's page at `/` and, when the bundle is built, its assets under `/ui`.
+    """Adds the app's page at `/`, the API docs at `/docs` and, when the bundle is built, its
+    assets under `/ui`. Build the app with ``FastAPI(docs_url=None)``.
 
     Args:
         app: the API.
@@ -32,6 +35,19 @@ def install(app: FastAPI, dist: Path = UI_DIST) -> None:
             return HTMLResponse(NOT_BUILT, status_code=503)
         # The page names its bundle by content hash; the page itself is always revalidated.
         return FileResponse(page, headers={"Cache-Control": "no-cache"})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        title = f"{app.title} - Swagger UI"
+        if not (dist / "docs" / "swagger-ui-bundle.js").exists():
+            return get_swagger_ui_html(openapi_url="/openapi.json", title=title)
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=title,
+            swagger_js_url="/ui/docs/swagger-ui-bundle.js",
+            swagger_css_url="/ui/docs/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
 
     if dist.is_dir():
         app.mount("/ui", StaticFiles(directory=dist), name="ui")

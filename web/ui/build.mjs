@@ -1,6 +1,6 @@
 // Bundles src/ into dist/ (app.js, app.css, index.html). No network at build or run time.
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import * as esbuild from "esbuild";
 
 const outdir = new URL("./dist/", import.meta.url).pathname;
@@ -24,3 +24,9 @@ const styles = await readFile(`${outdir}app.css`);
 const version = createHash("sha256").update(bundle).update(styles).digest("hex").slice(0, 12);
 const page = await readFile("src/index.html", "utf8");
 await writeFile(`${outdir}index.html`, page.replaceAll("{{version}}", version));
+
+// The API's /docs page (Swagger UI) from the same lockfile, instead of a CDN.
+await mkdir(`${outdir}docs`);
+for (const name of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
+  await copyFile(`node_modules/swagger-ui-dist/${name}`, `${outdir}docs/${name}`);
+}
