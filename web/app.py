@@ -63,10 +63,10 @@ def create_app(
         summary="Practise selling against a clone of your best seller.",
         version="0.1.0",
         lifespan=lifespan,
-    )
-    app.state.settings = settings
         docs_url=None,  # served by the UI bundle, without a CDN (web/routers/ui.py)
         redoc_url=None,
+    )
+    app.state.settings = settings
     if settings.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,
