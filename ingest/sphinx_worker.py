@@ -39,6 +39,9 @@ def decode_block(path: str, regions: list[tuple[float, float]]) -> list[tuple[st
     on which process decoded what before it (so the same file always reads the same)."""
     if _decoder is None:
         init_decoder()
+    # Both resets are needed: the feature front end keeps state between utterances (word
+    # timings moved by a frame, words changed), and CMN adapts.
+    _decoder.reinit_feat()
     _decoder.set_cmn(_initial_cmn)
     return [decode_region(path, start, end) for start, end in regions]
 
