@@ -6,6 +6,8 @@ factory, validated here, and handed to constructors as keyword arguments.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import secrets
 from pathlib import Path
@@ -111,10 +113,46 @@ class Settings(BaseSettings):
     anthropic_live_model: str = "claude-sonnet-4-5"
     anthropic_analysis_model: str = "claude-opus-4-1"
 
+    public_base_url: str = ""
+    dial_in_code_ttl_seconds: int = Field(default=600, ge=60, le=86_400)
+    dial_in_number: str = Field(default="", max_length=40)
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    telnyx_api_key: str = ""
+    telnyx_public_key: str = ""
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:
         return normalise_database_url(value) if value else value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", value):
+            raise SettingsError(
+                "PUBLIC_BASE_URL must be the app's public http(s) address, such as "
+                "https://practice.example.com (no query string)"
+            )
+        return value
+
+    @field_validator("telnyx_public_key")
+    @classmethod
+    def _check_telnyx_public_key(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise SettingsError(
+                "TELNYX_PUBLIC_KEY must be the base64 Ed25519 public key from the Telnyx "
+                "portal (Keys & Credentials > Public Key)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -3,25 +3,52 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from loguru import logger
 from pipecat.services.stt_service import STTService
-from pipecat.transports.base_transport import TransportParams
+from pipecat.transports.base_transport import BaseTransport, TransportParams
 from pipecat.transports.smallwebrtc.connection import SmallWebRTCConnection
 from pipecat.transports.smallwebrtc.transport import SmallWebRTCTransport
 
 from memory.db import Database
+from memory.files import MediaStore
 from memory.models import Champion, TrainingSession
 from memory.pattern_index import ensure_indexed
 from memory.queries import training as training_queries
+from memory.settings import Settings
 from pipelines.roleplay_bot import run_bot
 from pipelines.services.live import make_live_stt, make_live_tts
-from pipelines.training.session import history_of
+from pipelines.training.session import TrainingService, history_of
 from web.webrtc_audio import tighten_input_buffer, use_quiet_output_tracks
 
 if TYPE_CHECKING:
     from web.call_host import LocalCalls
+
+
+class CallResources(Protocol):
+    """What a call needs from the process that runs it (`LocalCalls`, or the app's services
+    for phone calls)."""
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration (providers for the call's speech services)."""
+        ...
+
+    @property
+    def db(self) -> Database:
+        """The SQL database."""
+        ...
+
+    @property
+    def training(self) -> TrainingService:
+        """The training service (engines, storage, scoring)."""
+        ...
+
+    @property
+    def media(self) -> MediaStore:
+        """Where recordings are written."""
+        ...
 
 
 async def voice_for(db: Database, training: TrainingSession) -> dict[str, object]:
@@ -52,16 +79,24 @@ async def run_browser_call(
         tighten_input_buffer(conn.pc)
 
     try:
-        await _run(host, training, transport)
+        await run_call(host, training, transport)
     except Exception:
         logger.exception("a call ended with an error")
     finally:
         host.ended(connection.pc_id)
 
 
-async def _run(
-    host: LocalCalls, training: TrainingSession, transport: SmallWebRTCTransport
+async def run_call(
+    host: CallResources,
+    training: TrainingSession,
+    transport: BaseTransport,
+    *,
+    audio_in_sample_rate: int = 16_000,
+    audio_out_sample_rate: int = 24_000,
 ) -> None:
+    """Runs the roleplay bot for a session over any transport until the call ends: the
+    conversation so far from SQL, the champion's lines indexed, the live speech services
+    chosen from the settings, and both sides recorded in the session's media folder."""
     service = host.training
     ctx = await service.context(training)
     # A call process has its own (in-memory) index of the champion's lines.
@@ -101,5 +136,7 @@ async def _run(
         stt=stt,
         tts=tts,
         recording_dir=host.media.session_dir(training.id),
+        audio_in_sample_rate=audio_in_sample_rate,
+        audio_out_sample_rate=audio_out_sample_rate,
         history=history_of(list(turns)) or None,
     )

@@ -112,6 +112,7 @@ def app_server(
     server = AppServer(
         data_dir=tmp_path_factory.mktemp("app-server") / "data",
         log_path=artifacts_dir / "server.log",
+        env={"DIAL_IN_NUMBER": "+1 555 0100"},  # shown beside dial-in codes
     )
     server.start()
     yield server

@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import { api, serverUp } from "./api";
+import { DialIn } from "./dialin";
 import { label, score } from "./format";
 import { navigate } from "./router";
 import { startedFor } from "./started";
@@ -321,6 +322,7 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
         {endError && <Alert>{endError}</Alert>}
       </div>
       <aside class="call-side" aria-label="Coaching">
+        {!ended && !live && <DialIn sessionId={detail.id} />}
         <section class="card">
           <h2>Tips</h2>
           {latest ? (

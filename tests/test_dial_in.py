@@ -1,0 +1,141 @@
+"""Dial-in codes and stream tickets (in process and Redis), and POST .../dial-in."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from memory.dial_in import DialInCodes, StreamTickets
+from memory.session_store import InProcessSessionStore, RedisSessionStore, SessionStore
+from tests.conftest import sign_up
+from tests.test_training_api import _start, _user_id, seed_ready_champion
+
+AppClient = tuple[FastAPI, httpx.AsyncClient]
+
+
+class Clock:
+    """A wall clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["in-process", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
+    if request.param == "in-process":
+        yield InProcessSessionStore()
+        return
+    url = request.getfixturevalue("redis_url")
+    prefix = request.getfixturevalue("redis_prefix")
+    redis_store = RedisSessionStore(redis=Redis.from_url(url), prefix=prefix)
+    yield redis_store
+    keys = await redis_store.redis.keys(f"{prefix}*")
+    if keys:
+        await redis_store.redis.delete(*keys)
+    await redis_store.close()
+
+
+async def test_a_code_opens_its_session_once(store: SessionStore) -> None:
+    clock = Clock()
+    codes = DialInCodes(store=store, ttl_seconds=600, clock=clock)
+    issued = await codes.issue(session_id="s-1", user_id="u-1")
+    assert len(issued.code) == 6 and issued.code.isdigit()
+    assert issued.expires_at == datetime.fromtimestamp(clock.now + 600, UTC)
+
+    first = await codes.redeem(issued.code)
+    assert first.status == "accepted"
+    assert first.code is not None
+    assert (first.code.session_id, first.code.user_id) == ("s-1", "u-1")
+    again = await codes.redeem(issued.code)
+    assert again.status == "used" and again.code is None
+
+
+async def test_codes_are_distinct_and_unknown_or_malformed_ones_open_nothing(
+    store: SessionStore,
+) -> None:
+    codes = DialInCodes(store=store)
+    issued = {(await codes.issue(session_id=f"s-{i}", user_id="u")).code for i in range(30)}
+    assert len(issued) == 30
+    unknown = next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in issued)
+    assert (await codes.redeem(unknown)).status == "unknown"
+    for bad in ("", "12345", "1234567", "12345a", "١٢٣٤٥٦", "*12345"):
+        assert (await codes.redeem(bad)).status == "unknown", bad
+
+
+async def test_an_expired_code_is_refused_and_stays_refused(store: SessionStore) -> None:
+    clock = Clock()
+    codes = DialInCodes(store=store, ttl_seconds=60, clock=clock)
+    issued = await codes.issue(session_id="s-1", user_id="u-1")
+    clock.now += 60
+    assert (await codes.redeem(issued.code)).status == "expired"
+    assert (await codes.redeem(issued.code)).status == "expired"
+
+
+async def test_one_code_keyed_by_many_callers_at_once_opens_one_call(
+    store: SessionStore, request: pytest.FixtureRequest
+) -> None:
+    codes = DialInCodes(store=store)
+    issued = await codes.issue(session_id="s-1", user_id="u-1")
+    redeemers = [codes]
+    if isinstance(store, RedisSessionStore):  # as if from another app process
+        url = request.getfixturevalue("redis_url")
+        other = RedisSessionStore(redis=Redis.from_url(url), prefix=store.prefix)
+        redeemers.append(DialInCodes(store=other))
+    try:
+        results = await asyncio.gather(
+            *(redeemers[i % len(redeemers)].redeem(issued.code) for i in range(12))
+        )
+    finally:
+        for extra in redeemers[1:]:
+            await extra.store.close()
+    assert sorted(r.status for r in results).count("accepted") == 1
+    assert {r.status for r in results} <= {"accepted", "used", "unknown"}
+
+
+async def test_a_stream_ticket_admits_one_stream_of_its_provider(store: SessionStore) -> None:
+    tickets = StreamTickets(store=store)
+    ticket = await tickets.issue("twilio")
+    assert not await tickets.redeem(ticket, "telnyx")  # taken by the wrong provider: gone
+    ticket = await tickets.issue("twilio")
+    assert await tickets.redeem(ticket, "twilio")
+    assert not await tickets.redeem(ticket, "twilio")
+    assert not await tickets.redeem("made-up", "twilio")
+    assert not await tickets.redeem("x" * 500, "twilio")
+
+
+async def test_only_the_trainee_of_an_active_session_gets_a_code(app_client: AppClient) -> None:
+    app, client = app_client
+    owner, other = await sign_up(client), await sign_up(client)
+    champion_id = await seed_ready_champion(app, await _user_id(client, owner))
+    session_id = (await _start(client, owner, champion_id)).json()["session_id"]
+    path = f"/training/sessions/{session_id}/dial-in"
+
+    assert (await client.post(path)).status_code == 401
+    assert (await client.post(path, headers=other)).status_code == 404
+    missing = await client.post("/training/sessions/no-such-session/dial-in", headers=owner)
+    assert missing.status_code == 404
+
+    got = await client.post(path, headers=owner)
+    assert got.status_code == 201, got.text
+    body = got.json()
+    assert len(body["code"]) == 6 and body["code"].isdigit()
+    assert body["number"] is None  # DIAL_IN_NUMBER is not set
+    expires = datetime.fromisoformat(body["expires_at"])
+    assert 550 < (expires - datetime.now(UTC)).total_seconds() <= 600
+    # The code really opens this session.
+    codes = DialInCodes(store=app.state.services.sessions)
+    redeemed = await codes.redeem(body["code"])
+    assert redeemed.code is not None and redeemed.code.session_id == session_id
+
+    await client.post("/training/end", headers=owner, json={"session_id": session_id})
+    ended = await client.post(path, headers=owner)
+    assert ended.status_code == 409 and "ended" in ended.json()["detail"]

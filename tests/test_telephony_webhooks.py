@@ -1,0 +1,180 @@
+"""Voice webhooks: signatures checked when credentials are set, markup that opens a stream."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from pydantic import ValidationError
+
+from memory.settings import Settings
+from tests.conftest import running_app
+
+PUBLIC = "https://practice.example.com"
+TOKEN = "twilio-auth-token-for-tests"
+CALL = {
+    "AccountSid": "AC" + "1" * 32,
+    "ApiVersion": "2010-04-01",
+    "CallSid": "CA" + "2" * 32,
+    "CallStatus": "ringing",
+    "Direction": "inbound",
+    "From": "+15550100",
+    "To": "sip:practice@example.sip.twilio.com",
+}
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def twilio_signature(url: str, params: dict[str, str], token: str = TOKEN) -> str:
+    """Twilio's documented algorithm: URL, then each parameter's name and value by name."""
+    data = url + "".join(name + params[name] for name in sorted(params))
+    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def stream_of(xml: str) -> ET.Element:
+    """The ``<Stream>`` of a ``<Response><Connect><Stream/></Connect></Response>`` answer."""
+    root = ET.fromstring(xml)  # noqa: S314 - the app's own answer
+    assert root.tag == "Response"
+    connect = root.find("Connect")
+    assert connect is not None
+    stream = connect.find("Stream")
+    assert stream is not None
+    return stream
+
+
+@sqlite_only
+async def test_twilio_webhooks_need_the_signature_of_the_public_url(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(twilio_auth_token=TOKEN, public_base_url=PUBLIC + "/")
+    async with running_app(settings) as (_app, client):
+        path = "/telephony/twilio/voice"
+        body = urlencode(CALL)
+
+        async def post(signature: str | None, content: str = body) -> int:
+            headers = dict(FORM)
+            if signature is not None:
+                headers["X-Twilio-Signature"] = signature
+            return (await client.post(path, content=content, headers=headers)).status_code
+
+        assert await post(None) == 403
+        assert await post("") == 403
+        assert await post("bm90IGEgc2lnbmF0dXJl") == 403
+        assert await post(twilio_signature(PUBLIC + path, CALL, token="another-token")) == 403
+        # Signed for the address the app sees behind the proxy, not the one Twilio called.
+        assert await post(twilio_signature("http://testserver" + path, CALL)) == 403
+        # A parameter changed after signing.
+        tampered = urlencode({**CALL, "From": "+15550999"})
+        assert await post(twilio_signature(PUBLIC + path, CALL), tampered) == 403
+
+        signature = twilio_signature(PUBLIC + path, CALL)
+        answer = await client.post(
+            path, content=body, headers={**FORM, "X-Twilio-Signature": signature}
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("application/xml")
+        url = stream_of(answer.text).get("url") or ""
+        assert url.startswith("wss://practice.example.com/telephony/twilio/stream/")
+        assert len(url.rsplit("/", 1)[1]) >= 24  # the stream's ticket
+        # Twilio may sign the URL with its default port spelled out.
+        with_port = twilio_signature("https://practice.example.com:443" + path, CALL)
+        assert await post(with_port) == 200
+        # Each answer carries its own ticket.
+        again = await client.post(
+            path, content=body, headers={**FORM, "X-Twilio-Signature": signature}
+        )
+        assert stream_of(again.text).get("url") != url
+
+
+@sqlite_only
+async def test_without_credentials_webhooks_answer_with_the_address_they_came_to(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with running_app(make_settings()) as (_app, client):
+        twilio = await client.post("/telephony/twilio/voice", content=urlencode(CALL), headers=FORM)
+        assert twilio.status_code == 200
+        assert (stream_of(twilio.text).get("url") or "").startswith(
+            "ws://testserver/telephony/twilio/stream/"
+        )
+        telnyx = await client.post("/telephony/telnyx/voice", content=urlencode(CALL), headers=FORM)
+        assert telnyx.status_code == 200
+        stream = stream_of(telnyx.text)
+        assert (stream.get("url") or "").startswith("ws://testserver/telephony/telnyx/stream/")
+        assert stream.get("bidirectionalMode") == "rtp"
+        assert stream.get("bidirectionalCodec") == "PCMU"
+
+
+@sqlite_only
+async def test_telnyx_webhooks_need_a_fresh_ed25519_signature(
+    make_settings: Callable[..., Settings],
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    settings = make_settings(
+        telnyx_public_key=base64.b64encode(public).decode(), public_base_url=PUBLIC
+    )
+    body = urlencode(CALL).encode()
+
+    def signed(
+        content: bytes, at: int, signer: Ed25519PrivateKey = key, stamp: str | None = None
+    ) -> dict[str, str]:
+        signature = signer.sign(f"{at}|".encode() + content)
+        return {
+            **FORM,
+            "telnyx-signature-ed25519": base64.b64encode(signature).decode(),
+            "telnyx-timestamp": stamp if stamp is not None else str(at),
+        }
+
+    async with running_app(settings) as (_app, client):
+        path = "/telephony/telnyx/voice"
+
+        async def post(headers: dict[str, str], content: bytes = body) -> int:
+            return (await client.post(path, content=content, headers=headers)).status_code
+
+        now = int(time.time())
+        assert await post(FORM) == 403
+        assert await post(signed(body, now, signer=Ed25519PrivateKey.generate())) == 403
+        assert await post(signed(body, now - 3600)) == 403  # a replayed old request
+        assert await post(signed(body, now, stamp=str(now + 1))) == 403
+        assert await post(signed(body, now), body + b"&To=%2B15550999") == 403
+        broken = {**signed(body, now), "telnyx-signature-ed25519": "%%% not base64"}
+        assert await post(broken) == 403
+        assert await post({**signed(body, now), "telnyx-timestamp": "soon"}) == 403
+
+        answer = await client.post(path, content=body, headers=signed(body, now))
+        assert answer.status_code == 200, answer.text
+        stream = stream_of(answer.text)
+        assert (stream.get("url") or "").startswith(
+            "wss://practice.example.com/telephony/telnyx/stream/"
+        )
+        assert stream.get("bidirectionalMode") == "rtp"
+        # A JSON body is signed the same way.
+        json_body = b'{"CallSid": "v3:abc", "From": "+15550100"}'
+        json_headers = {**signed(json_body, now), "Content-Type": "application/json"}
+        assert await post(json_headers, json_body) == 200
+
+
+def test_phone_settings_are_checked_at_start_up() -> None:
+    def settings(**values: object) -> Settings:
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    assert settings(public_base_url="https://a.example.com/app/").public_base_url == (
+        "https://a.example.com/app"
+    )
+    for bad in ("a.example.com", "ftp://a.example.com", "https://a.example.com/?x=1"):
+        with pytest.raises(ValidationError, match="PUBLIC_BASE_URL"):
+            settings(public_base_url=bad)
+    for bad in ("not-base64!", base64.b64encode(b"short").decode()):
+        with pytest.raises(ValidationError, match="TELNYX_PUBLIC_KEY"):
+            settings(telnyx_public_key=bad)
+    with pytest.raises(ValidationError):
+        settings(dial_in_code_ttl_seconds=5)
