@@ -16,8 +16,10 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from ingest.steps import VerifyMediaStep
+from memory.session_store import InProcessSessionStore, RedisSessionStore, SessionStore
 from memory.settings import Settings
 from web.app import create_app
 
@@ -76,6 +78,22 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_TEST_URL
+
+
+@pytest.fixture(params=["in-process", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
+    """A session store of each kind: in-process, and Redis under the test's own key prefix."""
+    if request.param == "in-process":
+        yield InProcessSessionStore()
+        return
+    url = request.getfixturevalue("redis_url")
+    prefix = request.getfixturevalue("redis_prefix")
+    redis_store = RedisSessionStore(redis=Redis.from_url(url), prefix=prefix)
+    yield redis_store
+    keys = await redis_store.redis.keys(f"{prefix}*")
+    if keys:
+        await redis_store.redis.delete(*keys)
+    await redis_store.close()
 
 
 @pytest.fixture

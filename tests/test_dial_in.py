@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
@@ -12,7 +11,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from memory.dial_in import DialInCodes, StreamTickets
-from memory.session_store import InProcessSessionStore, RedisSessionStore, SessionStore
+from memory.session_store import RedisSessionStore, SessionStore
 from tests.conftest import sign_up
 from tests.test_training_api import _start, _user_id, seed_ready_champion
 
@@ -27,21 +26,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(params=["in-process", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
-    if request.param == "in-process":
-        yield InProcessSessionStore()
-        return
-    url = request.getfixturevalue("redis_url")
-    prefix = request.getfixturevalue("redis_prefix")
-    redis_store = RedisSessionStore(redis=Redis.from_url(url), prefix=prefix)
-    yield redis_store
-    keys = await redis_store.redis.keys(f"{prefix}*")
-    if keys:
-        await redis_store.redis.delete(*keys)
-    await redis_store.close()
 
 
 async def test_a_code_opens_its_session_once(store: SessionStore) -> None:

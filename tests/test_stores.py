@@ -9,24 +9,9 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from memory.session_store import InProcessSessionStore, RedisSessionStore, SessionStore
+from memory.session_store import RedisSessionStore, SessionStore
 from memory.sparse import sparse_vector, terms
 from memory.vectors import VectorStore, VectorStoreBusy
-
-
-@pytest.fixture(params=["in-process", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
-    if request.param == "in-process":
-        yield InProcessSessionStore()
-        return
-    url = request.getfixturevalue("redis_url")
-    prefix = request.getfixturevalue("redis_prefix")
-    redis_store = RedisSessionStore(redis=Redis.from_url(url), prefix=prefix)
-    yield redis_store
-    keys = await redis_store.redis.keys(f"{prefix}*")
-    if keys:
-        await redis_store.redis.delete(*keys)
-    await redis_store.close()
 
 
 async def test_session_store_round_trip_and_expiry(store: SessionStore) -> None:
