@@ -17,6 +17,7 @@ interface Line {
   text: string;
   interim?: string;
   latencyMs?: number;
+  heardMs?: number;
   score?: number | null;
 }
 
@@ -171,6 +172,14 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
       onUserTranscript: addYou,
       onBotText: addAi,
       onServerMessage,
+      onReplyHeard: (ms) =>
+        setLines((current) => {
+          const index = findLastIndex(current, (l) => l.who === "ai");
+          if (index < 0) return current;
+          const copy = [...current];
+          copy[index] = { ...copy[index], heardMs: ms };
+          return copy;
+        }),
     });
     call.current = voice;
     try {
@@ -298,7 +307,16 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
                   {line.interim && <span class="interim"> {line.interim}</span>}
                 </span>
                 {line.who === "you" && typeof line.score === "number" && <span class="badge">Score {score(line.score)}</span>}
-                {line.who === "ai" && line.latencyMs !== undefined && <span class="latency">replied in {Math.round(line.latencyMs)} ms</span>}
+                {line.who === "ai" && line.heardMs !== undefined && (
+                  <span class="latency" title="From the end of your speech to the reply's first sound, as this browser heard it">
+                    replied in {Math.round(line.heardMs)} ms
+                  </span>
+                )}
+                {line.who === "ai" && line.heardMs === undefined && line.latencyMs !== undefined && (
+                  <span class="latency" title="Measured at the server, from the end of your speech to the reply's first audio">
+                    replied in {Math.round(line.latencyMs)} ms (server)
+                  </span>
+                )}
               </li>
             ))}
           </ol>

@@ -3,6 +3,7 @@ import { PipecatClient } from "@pipecat-ai/client-js";
 import { SmallWebRTCTransport, WavMediaManager } from "@pipecat-ai/small-webrtc-transport";
 
 import { serverUp, session } from "./api";
+import { ReplyTimer } from "./replytimer";
 
 export interface VoiceEvents {
   onLive(): void;
@@ -12,6 +13,8 @@ export interface VoiceEvents {
   onUserTranscript(text: string, final: boolean): void;
   onBotText(text: string): void;
   onServerMessage(data: unknown): void;
+  /** How long the trainee waited for a reply, as heard in the browser. */
+  onReplyHeard(ms: number): void;
 }
 
 /** Why the microphone cannot be used, in words a person can act on; null when it can. */
@@ -48,6 +51,7 @@ export class VoiceCall {
   private healthTimer: number | undefined;
   private healthFailures = 0;
   private readonly segments = new Set<number>();
+  private readonly timer: ReplyTimer;
 
   constructor(
     private readonly sessionId: string,
@@ -55,6 +59,11 @@ export class VoiceCall {
   ) {
     this.audio = document.createElement("audio");
     this.audio.autoplay = true;
+    // The browser's own figure becomes the turn's latency on the server too.
+    this.timer = new ReplyTimer((ms) => {
+      this.client.sendClientMessage("turn-latency", { latency_ms: Math.round(ms) });
+      events.onReplyHeard(ms);
+    });
     this.client = new PipecatClient({
       // WavMediaManager uses plain getUserMedia; the default one loads a library from a CDN.
       transport: new SmallWebRTCTransport({ mediaManager: new WavMediaManager() }),
@@ -66,10 +75,14 @@ export class VoiceCall {
           if (track.kind === "audio" && !participant?.local) {
             this.audio.srcObject = new MediaStream([track]);
             this.audio.play().catch(() => undefined);
+            this.timer.watchBot(track);
           }
         },
         onUserStartedSpeaking: () => events.onUserSpeaking(true),
-        onUserStoppedSpeaking: () => events.onUserSpeaking(false),
+        onUserStoppedSpeaking: () => {
+          this.timer.userTurnEnded();
+          events.onUserSpeaking(false);
+        },
         onBotStartedSpeaking: () => events.onBotSpeaking(true),
         onBotStoppedSpeaking: () => events.onBotSpeaking(false),
         onUserTranscript: (data) => events.onUserTranscript(data.text, data.final),
@@ -94,6 +107,8 @@ export class VoiceCall {
     await this.client.connect({
       webrtcRequestParams: { endpoint: `/training/sessions/${this.sessionId}/offer`, headers },
     });
+    const mic = this.client.tracks().local.audio;
+    if (mic) this.timer.watchMic(mic);
     this.healthTimer = window.setInterval(() => this.checkServer(), HEALTH_EVERY_MS);
   }
 
@@ -126,6 +141,7 @@ export class VoiceCall {
   private stop(): void {
     this.ended = true;
     window.clearInterval(this.healthTimer);
+    this.timer.stop();
     this.audio.srcObject = null;
   }
 }
