@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import httpx
@@ -61,3 +62,21 @@ async def test_the_api_docs_use_the_bundled_swagger_ui(tmp_path: Path) -> None:
     page = (await _get(app, "/docs")).text
     assert "/ui/docs/swagger-ui-bundle.js" in page and "cdn." not in page
     assert (await _get(app, "/ui/docs/swagger-ui-bundle.js")).text == "// swagger"
+
+
+async def test_browsers_that_accept_gzip_get_the_bundle_compressed(tmp_path: Path) -> None:
+    source = "console.log('a bundle');" * 200
+    (tmp_path / "app.js").write_text(source)
+    (tmp_path / "app.js.gz").write_bytes(gzip.compress(source.encode()))
+    app = FastAPI()
+    ui.install(app, dist=tmp_path)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        packed = await client.get("/ui/app.js", headers={"Accept-Encoding": "gzip"})
+        plain = await client.get("/ui/app.js", headers={"Accept-Encoding": "identity"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert int(packed.headers["content-length"]) < len(source) / 4
+    assert packed.headers["content-type"].startswith("text/javascript")
+    assert packed.text == source  # decoded by the client
+    assert "content-encoding" not in plain.headers and plain.text == source
+    assert packed.headers["vary"] == plain.headers["vary"] == "Accept-Encoding"

@@ -3,12 +3,16 @@ and `/docs` the API's Swagger UI from that bundle (no CDN)."""
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import Scope
 
 UI_DIST = Path(__file__).resolve().parent.parent / "ui" / "dist"
 
@@ -17,6 +21,28 @@ NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Champ
 <h1>The browser app is not built</h1>
 <p>Run <code>make ui</code> (or <code>make run</code>, which builds it) and reload this page.
 The API is running: see <a href="/docs">/docs</a>.</p></body></html>"""
+
+
+class PrecompressedStaticFiles(StaticFiles):
+    """Static files that answer with the build's ``.gz`` twin when the browser accepts gzip
+    (the bundle shrinks to about a quarter; nothing is compressed per request)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        accepts = Headers(scope=scope).get("accept-encoding", "")
+        if "gzip" in accepts and not path.endswith(".gz"):
+            full, stat = self.lookup_path(path + ".gz")
+            if stat is not None and full:
+                packed = FileResponse(full, media_type=_media_type(path), stat_result=stat)
+                packed.headers["Content-Encoding"] = "gzip"
+                packed.headers["Vary"] = "Accept-Encoding"
+                return packed
+        plain = await super().get_response(path, scope)
+        plain.headers["Vary"] = "Accept-Encoding"
+        return plain
+
+
+def _media_type(path: str) -> str:
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
 def install(app: FastAPI, dist: Path = UI_DIST) -> None:
@@ -50,4 +76,4 @@ def install(app: FastAPI, dist: Path = UI_DIST) -> None:
         )
 
     if dist.is_dir():
-        app.mount("/ui", StaticFiles(directory=dist), name="ui")
+        app.mount("/ui", PrecompressedStaticFiles(directory=dist), name="ui")

@@ -1,5 +1,6 @@
 // Bundles src/ into dist/ (app.js, app.css, index.html). No network at build or run time.
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import * as esbuild from "esbuild";
 
@@ -29,4 +30,9 @@ await writeFile(`${outdir}index.html`, page.replaceAll("{{version}}", version));
 await mkdir(`${outdir}docs`);
 for (const name of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
   await copyFile(`node_modules/swagger-ui-dist/${name}`, `${outdir}docs/${name}`);
+}
+
+// Gzipped twins, served to browsers that accept them (web/routers/ui.py).
+for (const name of ["app.js", "app.css", "docs/swagger-ui-bundle.js", "docs/swagger-ui.css"]) {
+  await writeFile(`${outdir}${name}.gz`, gzipSync(await readFile(`${outdir}${name}`), { level: 9 }));
 }
