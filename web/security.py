@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import bcrypt
 import jwt
 
 ALGORITHM = "HS256"
+TokenKind = Literal["access", "media"]
+"""``access`` tokens are the API's bearer tokens; ``media`` tokens ride in a cookie and only
+let `<audio>` elements fetch the user's own recordings."""
 BCRYPT_MAX_BYTES = 72
 # A hash to check against when the e-mail is unknown, so both failures take the same time.
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(rounds=4)).decode()
@@ -52,14 +56,14 @@ class TokenService:
         """Token lifetime in seconds."""
         return self.expires_minutes * 60
 
-    def issue(self, user_id: str) -> str:
-        """A signed token for ``user_id``."""
+    def issue(self, user_id: str, *, kind: TokenKind = "access") -> str:
+        """A signed token of ``kind`` for ``user_id``."""
         now = int(time.time())
-        claims = {"sub": user_id, "iat": now, "exp": now + self.expires_in, "typ": "access"}
+        claims = {"sub": user_id, "iat": now, "exp": now + self.expires_in, "typ": kind}
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
-    def verify(self, token: str) -> str:
-        """The user id in a valid token; raises `InvalidToken` with a reason."""
+    def verify(self, token: str, *, kind: TokenKind = "access") -> str:
+        """The user id in a valid token of ``kind``; raises `InvalidToken` with a reason."""
         try:
             claims = jwt.decode(
                 token,
@@ -71,6 +75,6 @@ class TokenService:
             raise InvalidToken("token has expired; sign in again") from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken("token is invalid; sign in again") from exc
-        if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
+        if claims.get("typ") != kind or not isinstance(claims.get("sub"), str):
             raise InvalidToken("token is invalid; sign in again")
         return str(claims["sub"])

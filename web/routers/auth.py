@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from memory.queries.users import EmailTaken, create_user, get_user_by_email
 from memory.schemas import TokenPublic, UserCreate, UserPublic, UserRegister
 from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_client
+from web.media_auth import clear_media_cookie, set_media_cookie
 from web.security import hash_password, verify_password
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -45,3 +46,21 @@ async def login(body: UserCreate, services: ServicesDep, session: SessionDep) ->
 async def me(user: CurrentUser) -> UserPublic:
     """The signed-in user."""
     return UserPublic.model_validate(user)
+
+
+@router.post("/media-cookie", status_code=status.HTTP_204_NO_CONTENT)
+async def media_cookie(request: Request, user: CurrentUser, services: ServicesDep) -> Response:
+    """Sets an HttpOnly cookie that lets the browser's `<audio>` elements stream your
+    recordings (they cannot send the bearer token); it opens nothing but the media routes."""
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    token = services.tokens.issue(user.id, kind="media")
+    set_media_cookie(response, request, token, services.tokens.expires_in)
+    return response
+
+
+@router.delete("/media-cookie", status_code=status.HTTP_204_NO_CONTENT)
+async def forget_media_cookie() -> Response:
+    """Clears the media cookie (on signing out)."""
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_media_cookie(response)
+    return response

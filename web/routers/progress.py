@@ -1,17 +1,14 @@
-"""A champion's transcript and call audio, and its ingest progress as server-sent events."""
+"""A champion's transcript, and its ingest progress as server-sent events."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
-from ingest.playback import playback_audio
-from ingest.steps import audio_dir
 from memory.queries import champions as champion_queries
 from memory.queries import jobs as job_queries
 from memory.schemas import TranscriptPublic
@@ -36,25 +33,6 @@ async def get_transcript(
             status.HTTP_404_NOT_FOUND, "no transcript yet; it appears when ingest has transcribed"
         )
     return transcript
-
-
-@router.get(
-    "/champions/{champion_id}/audio",
-    response_class=FileResponse,
-    responses={200: {"content": {"audio/wav": {}}}},
-)
-async def champion_audio(
-    champion_id: str, user: CurrentUser, services: ServicesDep, session: SessionDep
-) -> FileResponse:
-    """The champion's call as WAV (16 kHz; stereo when each speaker had a channel), on the
-    transcript's timeline, to play a moment of it."""
-    champion = await owned_champion_or_404(session, user_id=user.id, champion_id=champion_id)
-    path = await asyncio.to_thread(playback_audio, audio_dir(services.media, champion.id))
-    if path is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, "no audio yet; it appears when ingest has extracted it"
-        )
-    return FileResponse(path, media_type="audio/wav", filename=f"{champion.id}.wav")
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:

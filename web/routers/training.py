@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, NoReturn
+from typing import NoReturn
 
 from fastapi import APIRouter, HTTPException, status
-from fastapi.responses import FileResponse
 
 from memory.queries import training as queries
 from memory.training_schemas import (
@@ -17,7 +16,6 @@ from memory.training_schemas import (
     TrainingStart,
     TrainingStarted,
 )
-from pipelines.recording import track_path
 from pipelines.training.public import reply_public, session_public, started_public
 from pipelines.training.session import TrainingError
 from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_user
@@ -74,25 +72,6 @@ async def sessions(
     """Your sessions, newest first (optionally for one champion)."""
     rows = await queries.list_sessions(session, user_id=user.id, champion_id=champion_id)
     return [SessionSummary.model_validate(r) for r in rows]
-
-
-@router.get(
-    "/sessions/{session_id}/recording/{track}",
-    response_class=FileResponse,
-    responses={200: {"content": {"audio/wav": {}}}},
-)
-async def recording(
-    session_id: str, track: Literal["trainee", "ai"], user: CurrentUser, services: ServicesDep
-) -> FileResponse:
-    """One side of the session's call as a WAV file (16 kHz mono)."""
-    try:
-        training = await services.training.owned(user_id=user.id, session_id=session_id)
-    except TrainingError as exc:
-        _raise(exc)
-    path = track_path(services.media.session_dir(training.id), track)
-    if not path.exists():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "this session has no recorded call")
-    return FileResponse(path, media_type="audio/wav", filename=f"{training.id}-{track}.wav")
 
 
 @router.get("/sessions/{session_id}", response_model=SessionPublic)

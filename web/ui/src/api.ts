@@ -25,11 +25,14 @@ export const session = {
     return sessionStorage.getItem(EMAIL_KEY);
   },
   signIn(token: string, email: string): void {
+    mediaCookie = null;
     sessionStorage.setItem(TOKEN_KEY, token);
     sessionStorage.setItem(EMAIL_KEY, email);
     window.dispatchEvent(new Event("auth-changed"));
   },
   signOut(reason?: string): void {
+    mediaCookie = null;
+    fetch("/auth/media-cookie", { method: "DELETE" }).catch(() => undefined);
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(EMAIL_KEY);
     window.dispatchEvent(new CustomEvent("auth-changed", { detail: reason }));
@@ -167,16 +170,29 @@ export async function readEvents(
   }
 }
 
-/** Fetches media with the bearer token and returns an object URL for an <audio> element. */
+let mediaCookie: Promise<void> | null = null;
+
+/**
+ * Media for an `<audio>` element, which cannot send the bearer token: the server sets an
+ * HttpOnly cookie good only for recordings (once per sign-in), and the element streams the
+ * URL itself, seeking with range requests. Resolves with the URL, or rejects with the reason
+ * when the media is not there (a one-byte probe says so before the element tries).
+ */
 export async function mediaUrl(path: string): Promise<string> {
+  mediaCookie ??= api<void>("/auth/media-cookie", { method: "POST" }).catch((error) => {
+    mediaCookie = null;
+    throw error;
+  });
+  await mediaCookie;
   let response: Response;
   try {
-    response = await fetch(path, { headers: authHeaders() });
+    response = await fetch(path, { headers: { Range: "bytes=0-0" } });
   } catch {
     throw new ApiError(0, UNREACHABLE);
   }
   if (!response.ok) throw await failure(response);
-  return URL.createObjectURL(await response.blob());
+  await response.body?.cancel();
+  return path;
 }
 
 /** True when the server answers its health check. */

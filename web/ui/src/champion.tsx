@@ -23,10 +23,7 @@ function useCallAudio(championId: string) {
     if (!element) return;
     const tick = () => setNow(element.currentTime);
     element.addEventListener("timeupdate", tick);
-    return () => {
-      element.removeEventListener("timeupdate", tick);
-      if (element.src.startsWith("blob:")) URL.revokeObjectURL(element.src);
-    };
+    return () => element.removeEventListener("timeupdate", tick);
   }, []);
   async function playFrom(seconds: number) {
     const element = audio.current;

@@ -102,12 +102,10 @@ function Recording(props: { sessionId: string }) {
   const [state, setState] = useState<"loading" | "none" | "ready" | "error">("loading");
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    let made: string[] = [];
     (async () => {
       try {
         const trainee = await mediaUrl(`/training/sessions/${props.sessionId}/recording/trainee`);
         const ai = await mediaUrl(`/training/sessions/${props.sessionId}/recording/ai`);
-        made = [trainee, ai];
         setUrls({ trainee, ai });
         setState("ready");
       } catch (failure) {
@@ -118,7 +116,6 @@ function Recording(props: { sessionId: string }) {
         }
       }
     })();
-    return () => made.forEach((url) => URL.revokeObjectURL(url));
   }, [props.sessionId]);
   if (state === "loading") return <p class="muted" role="status">Loading the recording…</p>;
   if (state === "none") return <p class="muted">This session has no recorded call (it was practised by text).</p>;
