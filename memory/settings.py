@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     rate_limit_analyze: str = "20/hour"
     rate_limit_training: str = "60/minute"
     rate_limit_login: str = "10/minute"
+    rate_limit_mcp: str = "120/minute"
 
     anthropic_api_key: str = ""
     deepgram_api_key: str = ""
@@ -156,7 +157,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        for name in ("upload", "analyze", "training", "login"):
+        for name in ("upload", "analyze", "training", "login", "mcp"):
             RateLimit.parse(getattr(self, f"rate_limit_{name}"))
         if self.environment != "development":
             if self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS:
@@ -200,7 +201,9 @@ class Settings(BaseSettings):
         """The CORS allow-list, comma separated in the environment."""
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
-    def rate_limit(self, name: Literal["upload", "analyze", "training", "login"]) -> RateLimit:
+    def rate_limit(
+        self, name: Literal["upload", "analyze", "training", "login", "mcp"]
+    ) -> RateLimit:
         """The parsed rate limit for one of the limited route groups."""
         return RateLimit.parse(getattr(self, f"rate_limit_{name}"))
 

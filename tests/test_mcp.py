@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -120,18 +121,21 @@ async def test_tools_over_streamable_http(make_settings: Callable[..., Settings]
             assert "onboarding" not in _text(theirs)
 
 
+_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"},
+    },
+}
+_ACCEPT = {"Accept": "application/json, text/event-stream"}
+
+
 async def test_http_needs_a_valid_token(make_settings: Callable[..., Settings]) -> None:
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "test", "version": "1"},
-        },
-    }
-    accept = {"Accept": "application/json, text/event-stream"}
+    initialize, accept = _INITIALIZE, _ACCEPT
     async with running_app(make_settings()) as (_app, client):
         missing = await client.post("/mcp", json=initialize, headers=accept)
         assert missing.status_code == 401
@@ -149,6 +153,36 @@ async def test_http_needs_a_valid_token(make_settings: Callable[..., Settings]) 
         )
         assert good.status_code == 200
         assert good.json()["result"]["serverInfo"]["name"] == "champion-clone"
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["in-process", "redis"])
+async def test_http_is_rate_limited_per_user(
+    make_settings: Callable[..., Settings], request: pytest.FixtureRequest, shared: bool
+) -> None:
+    extra = {}
+    if shared:
+        extra = {
+            "redis_url": request.getfixturevalue("redis_url"),
+            "redis_prefix": request.getfixturevalue("redis_prefix"),
+        }
+    settings = make_settings(rate_limit_mcp="2/minute", **extra)
+    async with running_app(settings) as (_app, client):
+        alice, bob = await sign_up(client), await sign_up(client)
+
+        async def post(auth: dict[str, str]) -> httpx.Response:
+            return await client.post("/mcp", json=_INITIALIZE, headers={**_ACCEPT, **auth})
+
+        assert [(await post(alice)).status_code for _ in range(2)] == [200, 200]
+        limited = await post(alice)
+        assert limited.status_code == 429
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert limited.json()["detail"].startswith("too many requests; try again in")
+
+        # Another user's requests are counted apart and still reach the server.
+        other = await post(bob)
+        assert other.status_code == 200
+        assert other.json()["result"]["serverInfo"]["name"] == "champion-clone"
+        assert (await post(alice)).status_code == 429
 
 
 async def test_tools_over_stdio_beside_the_running_app(

@@ -62,7 +62,7 @@ async def get_current_user(
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
-LimitName = Literal["upload", "analyze", "training", "login"]
+LimitName = Literal["upload", "analyze", "training", "login", "mcp"]
 
 
 def client_address(request: Request) -> str:

@@ -1,9 +1,11 @@
 """The agents' MCP server over streamable HTTP at ``/mcp``, behind the API's bearer token.
 
 Each request is authenticated like any API request (401 without a valid token); the token's
-user is the user the tools act for. The SDK's `StreamableHTTPSessionManager` runs stateless
-(a fresh transport per request, plain JSON answers), so any app process can serve any request
-behind a load balancer; it lives as long as the app's lifespan (`running`).
+user is the user the tools act for, and each request counts against that user's
+``RATE_LIMIT_MCP`` (429 with ``Retry-After`` once it is used up). The SDK's
+`StreamableHTTPSessionManager` runs stateless (a fresh transport per request, plain JSON
+answers), so any app process can serve any request behind a load balancer; it lives as long as
+the app's lifespan (`running`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from agents.mcp_server import Caller, create_server
-from web.deps import get_current_user, get_services
+from web.deps import enforce_user_limit, get_current_user, get_services
 
 MCP_PATH = "/mcp"
 _CALLER_KEY = "champion_clone.mcp_caller"
@@ -69,20 +71,22 @@ async def running(app: FastAPI) -> AsyncIterator[None]:
 
 
 class McpEndpoint:
-    """ASGI app at ``/mcp``: checks the bearer token, then hands the request to the SDK."""
+    """ASGI app at ``/mcp``: checks the bearer token and the user's rate limit, then hands the
+    request to the SDK."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         services = get_services(request)
-        async with services.db.session() as session:
-            try:
+        try:
+            async with services.db.session() as session:
                 user = await get_current_user(services, session, await _bearer(request))
-            except HTTPException as exc:
-                response = JSONResponse(
-                    {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-                )
-                await response(scope, receive, send)
-                return
+            await enforce_user_limit(services, "mcp", user.id)
+        except HTTPException as exc:
+            response = JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+            await response(scope, receive, send)
+            return
         scope[_CALLER_KEY] = Caller(deps=services.agent_deps(), user_id=user.id)
         manager: StreamableHTTPSessionManager = request.app.state.mcp_sessions
         await manager.handle_request(scope, receive, send)

@@ -8,21 +8,9 @@ offline recogniser. Phrase lists are written comma-separated; a phrase is a sequ
 from __future__ import annotations
 
 from memory.lexicons import (  # noqa: F401 - the shared lists, read here as lx.NAME
-    AUXILIARIES,
-    CLAUSE_AUXILIARIES,
-    CLAUSE_BOUNDARIES,
-    EMBEDDED_QUESTION_LEADS,
-    INVERSION_SUBJECTS_ANYWHERE,
-    INVERSION_SUBJECTS_AT_START,
-    NOT_AFTER_CLAUSE_AUXILIARY,
     NUMBER_WORDS,
-    OPEN_QUESTION_OPENERS,
-    QUESTION_IMPERATIVES,
-    SUBJECT_PRONOUNS,
     VALUE_CUES,
     VALUE_UNITS,
-    WH_CONTRACTIONS,
-    WH_FOLLOWERS,
     WH_WORDS,
 )
 

@@ -2,8 +2,9 @@
 
 The measures work on punctuated text (cloud speech recognition) and on the lower-case,
 unpunctuated text of the offline recogniser: questions are found from how a clause starts
-(wh-word plus auxiliary, auxiliary-subject inversion, "tell me", "walk me through"), with a
-trailing "?" as extra evidence when there is one.
+(wh-word plus auxiliary, auxiliary-subject inversion, "tell me", "walk me through"; the
+detector in ``memory/questions.py``, which the live scorer shares), with a trailing "?" as
+extra evidence when there is one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import NamedTuple
 
 from ingest.analysis import lexicons as lx
 from ingest.types import Segment
+from memory.questions import is_open, question_starts
 
 MONOLOGUE_MERGE_GAP = 1.5  # seconds of silence that still count as one champion monologue
 QUESTION_SPAN_WORDS = 25  # the longest question quoted from unpunctuated text
@@ -77,48 +79,6 @@ def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
-def _phrase_at(words: list[str], i: int, phrases: tuple[str, ...]) -> str | None:
-    for phrase in phrases:
-        parts = phrase.split()
-        if words[i : i + len(parts)] == parts:
-            return phrase
-    return None
-
-
-def _question_start(words: list[str], i: int) -> tuple[str, int] | None:
-    """The opener and its length if a question starts at word ``i``."""
-    word = words[i]
-    nxt = words[i + 1] if i + 1 < len(words) else ""
-    prev = words[i - 1] if i > 0 else ""
-    at_start = i == 0 or prev in lx.CLAUSE_BOUNDARIES
-    if word in lx.WH_CONTRACTIONS and (at_start or prev in lx.EMBEDDED_QUESTION_LEADS):
-        return word, 1
-    after_next = words[i + 2] if i + 2 < len(words) else ""
-    inverted = nxt in lx.AUXILIARIES and after_next in lx.INVERSION_SUBJECTS_ANYWHERE
-    if word in lx.WH_WORDS and (
-        (at_start and nxt in lx.WH_FOLLOWERS)
-        or (prev in lx.EMBEDDED_QUESTION_LEADS and nxt)
-        or inverted  # "... how do you feel": a question wherever it starts
-    ):
-        return word, 1
-    if at_start:
-        phrase = _phrase_at(words, i, lx.QUESTION_IMPERATIVES)
-        if phrase:
-            return phrase, len(phrase.split())
-    if word in lx.AUXILIARIES:
-        subjects = lx.INVERSION_SUBJECTS_ANYWHERE
-        if at_start:
-            subjects = subjects | lx.INVERSION_SUBJECTS_AT_START
-        thanked = prev == "you" and i > 1 and words[i - 2] in ("thank", "thanks")
-        statement = prev in lx.SUBJECT_PRONOUNS and not thanked
-        if nxt in subjects and not (statement and not at_start):
-            return f"{word} {nxt}", 2
-        clause_aux = at_start and word in lx.CLAUSE_AUXILIARIES
-        if clause_aux and nxt and nxt not in lx.NOT_AFTER_CLAUSE_AUXILIARY:
-            return word, 1
-    return None
-
-
 def question_spans(text: str) -> list[QuestionSpan]:
     """The questions asked in ``text``, punctuated or not.
 
@@ -137,27 +97,12 @@ def _question_spans(text: str) -> tuple[QuestionSpan, ...]:
         if not toks:
             continue
         words = [t.norm for t in toks]
-        starts: list[tuple[int, str]] = []
-        i = 0
-        while i < len(words):
-            hit = _question_start(words, i)
-            if hit:
-                starts.append((i, hit[0]))
-                # The rest of this question cannot start another, unless a new clause does.
-                i += max(hit[1], 3)
-                while (
-                    i < len(words)
-                    and i < starts[-1][0] + 8
-                    and words[i - 1] not in lx.CLAUSE_BOUNDARIES
-                ):
-                    i += 1
-                continue
-            i += 1
+        starts = question_starts(words)
         opener = starts[0][1] if starts else None
         if text[s_begin:s_end].endswith("?"):
             if opener is None and words[0] in lx.WH_WORDS:
                 opener = words[0]
-            found.append(QuestionSpan(s_begin, s_end, _is_open(opener), opener))
+            found.append(QuestionSpan(s_begin, s_end, is_open(opener), opener))
             continue
         for n, (first, cue) in enumerate(starts):
             last = starts[n + 1][0] - 1 if n + 1 < len(starts) else len(toks) - 1
@@ -166,12 +111,8 @@ def _question_spans(text: str) -> tuple[QuestionSpan, ...]:
                 last -= 1
             # A question that ends its sentence keeps the sentence's final punctuation.
             end = s_end if last == len(toks) - 1 else s_begin + toks[last].end
-            found.append(QuestionSpan(s_begin + toks[first].start, end, _is_open(cue), cue))
+            found.append(QuestionSpan(s_begin + toks[first].start, end, is_open(cue), cue))
     return tuple(found)
-
-
-def _is_open(opener: str | None) -> bool:
-    return opener is not None and opener in lx.OPEN_QUESTION_OPENERS
 
 
 def is_question(text: str) -> bool:

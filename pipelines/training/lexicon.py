@@ -12,21 +12,9 @@ cloud transcripts and on the unpunctuated lower-case text of the offline recogni
 from __future__ import annotations
 
 from memory.lexicons import (  # noqa: F401 - the shared lists, read here as lx.NAME
-    AUXILIARIES,
-    CLAUSE_AUXILIARIES,
-    CLAUSE_BOUNDARIES,
-    EMBEDDED_QUESTION_LEADS,
-    INVERSION_SUBJECTS_ANYWHERE,
-    INVERSION_SUBJECTS_AT_START,
-    NOT_AFTER_CLAUSE_AUXILIARY,
     NUMBER_WORDS,
-    OPEN_QUESTION_OPENERS,
-    QUESTION_IMPERATIVES,
-    SUBJECT_PRONOUNS,
     VALUE_CUES,
     VALUE_UNITS,
-    WH_CONTRACTIONS,
-    WH_FOLLOWERS,
     WH_WORDS,
 )
 

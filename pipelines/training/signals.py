@@ -1,11 +1,9 @@
 """Text signals of a conversation turn, for the offline prospect, champion and scorer.
 
 Works on punctuated text and on the lower-case, unpunctuated text of the offline recogniser.
-Questions are found the way the call analyser finds them (``ingest/analysis/metrics.py``):
-from how a clause starts (wh-word plus auxiliary, auxiliary-subject inversion, "tell me",
-"walk me through"), with a trailing "?" as extra evidence, over the same word lists
-(``memory/lexicons.py``). The detector itself is still repeated here in a compact form
-because ``pipelines`` never imports ``ingest``; it should move to ``memory/`` too.
+Questions are found by the call analyser's detector (``memory/questions.py``): from how a
+clause starts (wh-word plus auxiliary, auxiliary-subject inversion, "tell me", "walk me
+through"), with a trailing "?" as extra evidence.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from memory.questions import is_open, question_starts
 from pipelines.training import lexicon as lx
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
@@ -118,64 +117,18 @@ def _by_first_word(phrases: tuple[str, ...]) -> dict[str, list[tuple[str, tuple[
 def questions(text: str) -> list[Question]:
     """The questions asked in ``text``, punctuated or not (one per question opener).
 
-    A sentence ending in "?" counts as at least one question; elsewhere each opener found at
-    the start of a clause (or "do you" anywhere) starts one.
+    A sentence ending in "?" counts as at least one question (its first word the opener when
+    no opener is found); elsewhere each opener found at the start of a clause (or "do you"
+    anywhere) starts one.
     """
     found: list[Question] = []
     for sentence in sentences(text):
         words = tokens(sentence)
-        openers: list[str] = []
-        i = 0
-        while i < len(words):
-            hit = _question_start(words, i)
-            if not hit:
-                i += 1
-                continue
-            openers.append(hit[0])
-            # The rest of this question cannot start another, unless a new clause does.
-            first = i
-            i += max(hit[1], 3)
-            while i < len(words) and i < first + 8 and words[i - 1] not in lx.CLAUSE_BOUNDARIES:
-                i += 1
+        openers = [opener for _, opener in question_starts(words)]
         if sentence.endswith("?") and not openers and words:
             openers.append(words[0])
-        found.extend(Question(o, o in lx.OPEN_QUESTION_OPENERS) for o in openers)
+        found.extend(Question(o, is_open(o)) for o in openers)
     return found
-
-
-def _question_start(words: list[str], i: int) -> tuple[str, int] | None:
-    """The opener and its length in words if a question starts at word ``i``."""
-    word = words[i]
-    nxt = words[i + 1] if i + 1 < len(words) else ""
-    prev = words[i - 1] if i > 0 else ""
-    at_start = i == 0 or prev in lx.CLAUSE_BOUNDARIES
-    if word in lx.WH_CONTRACTIONS and (at_start or prev in lx.EMBEDDED_QUESTION_LEADS):
-        return word, 1
-    after_next = words[i + 2] if i + 2 < len(words) else ""
-    inverted = nxt in lx.AUXILIARIES and after_next in lx.INVERSION_SUBJECTS_ANYWHERE
-    if word in lx.WH_WORDS and (
-        (at_start and nxt in lx.WH_FOLLOWERS)
-        or (prev in lx.EMBEDDED_QUESTION_LEADS and nxt)
-        or inverted
-    ):
-        return word, 1
-    if at_start:
-        for phrase in lx.QUESTION_IMPERATIVES:
-            parts = phrase.split()
-            if words[i : i + len(parts)] == parts:
-                return phrase, len(parts)
-    if word in lx.AUXILIARIES:
-        subjects = lx.INVERSION_SUBJECTS_ANYWHERE
-        if at_start:
-            subjects = subjects | lx.INVERSION_SUBJECTS_AT_START
-        thanked = prev == "you" and i > 1 and words[i - 2] in ("thank", "thanks")
-        statement = prev in lx.SUBJECT_PRONOUNS and not thanked
-        if nxt in subjects and not (statement and not at_start):
-            return f"{word} {nxt}", 2
-        clause_aux = at_start and word in lx.CLAUSE_AUXILIARIES
-        if clause_aux and nxt and nxt not in lx.NOT_AFTER_CLAUSE_AUXILIARY:
-            return word, 1
-    return None
 
 
 def objection_kind(text: str) -> str | None:
