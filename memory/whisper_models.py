@@ -1,13 +1,31 @@
-"""Where a faster-whisper model is on this machine, if it is: shared by ingest and the live calls.
+"""faster-whisper models on this machine: where they are, and the one loaded copy of each.
 
-Nothing here touches the network. A model counts as present when it is a local folder holding
-a CTranslate2 ``model.bin``, or a model name / Hugging Face repo id whose files are already in
-the local Hugging Face cache.
+Ingest and the live calls both find models here. Nothing here touches the network. A model
+counts as present when it is a local folder holding a CTranslate2 ``model.bin``, or a model
+name / Hugging Face repo id whose files are already in the local Hugging Face cache.
+
+A loaded model costs seconds of CPU and hundreds of MB, so `WhisperModelCache` loads each
+(folder, device, compute type) once per process and hands the same object to every caller
+(the live calls use `shared_whisper_models`). Sharing it between threads is safe:
+``WhisperModel.transcribe`` keeps no per-call state on the model (the one exception is its
+``chunk_length`` argument, which rewrites the feature extractor's window, so callers sharing a
+model must all leave it alone or pass the same value), and CTranslate2 takes concurrent calls
+from several Python threads, releasing the GIL, on its worker queue (``num_workers`` workers,
+1 by default, sharing one copy of the weights).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+ModelKey = tuple[str, str, str]
+"""(model folder, device, compute type): what makes two loaded models differ."""
 
 
 def local_whisper_model(model: str, *, cache_dir: str | Path | None = None) -> Path | None:
@@ -56,3 +74,87 @@ def _repo_for(name: str) -> str | None:
 
     table: dict[str, str] = getattr(utils, "_MODELS", {})
     return table.get(name)
+
+
+def load_whisper_model(folder: str, *, device: str, compute_type: str) -> WhisperModel:
+    """Loads faster-whisper from ``folder``, refusing to download anything (blocking, seconds).
+
+    Args:
+        folder: a local model folder, as `local_whisper_model` returns it.
+        device: where CTranslate2 runs the model ("cpu", "cuda", "auto").
+        compute_type: the CTranslate2 compute type ("int8" suits a CPU).
+    """
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(folder, device=device, compute_type=compute_type, local_files_only=True)
+
+
+class WhisperModelCache:
+    """Loaded faster-whisper models, one per (folder, device, compute type), kept for reuse.
+
+    Safe to share between threads and event loops. Callers asking for a model that is being
+    loaded wait for that load instead of starting their own; callers asking for another model
+    are not held up by it. A load that fails is not remembered, so the next caller tries again.
+    Models stay loaded for the life of the cache (the process, for `shared_whisper_models`).
+
+    Args:
+        factory: loads one model, called as ``factory(folder, device=..., compute_type=...)``
+            in the caller's thread; the default is `load_whisper_model`.
+    """
+
+    def __init__(self, *, factory: Callable[..., Any] = load_whisper_model) -> None:
+        self._factory = factory
+        self._models: dict[ModelKey, Any] = {}
+        self._loading: dict[ModelKey, threading.Lock] = {}
+        self._lock = threading.Lock()  # guards the two dicts, never held while loading
+
+    def get(self, model: str, *, device: str, compute_type: str) -> WhisperModel:
+        """The loaded ``model``, loading it first if no caller has yet (blocking, seconds).
+
+        Args:
+            model: a faster-whisper model name ("small"), a repo id, or a folder path; it must
+                already be on this machine (see `local_whisper_model`).
+            device: where CTranslate2 runs the model ("cpu", "cuda", "auto").
+            compute_type: the CTranslate2 compute type ("int8" suits a CPU).
+
+        Raises:
+            FileNotFoundError: ``model`` is not on this machine; it is never downloaded.
+            Exception: whatever faster-whisper or CTranslate2 raise for a model that does not load.
+        """
+        folder = local_whisper_model(model)
+        if folder is None:
+            raise FileNotFoundError(f"whisper model {model!r} is not on this machine")
+        # A name and its cache snapshot, or two spellings of one folder, share one model.
+        key = (str(folder.resolve()), device, compute_type)
+        with self._lock:
+            loaded = self._models.get(key)
+            if loaded is not None:
+                return loaded
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            with self._lock:
+                loaded = self._models.get(key)
+            if loaded is None:
+                loaded = self._factory(str(folder), device=device, compute_type=compute_type)
+                with self._lock:
+                    self._models[key] = loaded
+            return loaded
+
+    def loaded(self) -> list[ModelKey]:
+        """The keys of the models loaded so far, in load order."""
+        with self._lock:
+            return list(self._models)
+
+    def clear(self) -> None:
+        """Forgets every loaded model; callers that still hold one keep it."""
+        with self._lock:
+            # The per-key locks stay: a load under way keeps excluding a second one.
+            self._models.clear()
+
+
+_shared = WhisperModelCache()
+
+
+def shared_whisper_models() -> WhisperModelCache:
+    """The process-wide `WhisperModelCache` that live calls load their models from."""
+    return _shared

@@ -1,18 +1,25 @@
-"""The live call's STT and TTS providers: which one settings choose, and that the cloud ones
-speak the documented wire protocols (local websocket fakes that check our requests)."""
+"""The live call's STT and TTS providers: which one settings choose, that calls in one process
+share one loaded whisper model, and that the cloud ones speak the documented wire protocols
+(local websocket fakes that check our requests)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import json
+import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
+import faster_whisper
 import pytest
 from loguru import logger
 from pipecat.frames.frames import (
@@ -31,16 +38,16 @@ from pipecat.frames.frames import (
 from pipecat.pipeline.worker import PipelineParams
 from pipecat.services.deepgram.stt import DeepgramSTTService
 from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
-from pipecat.services.whisper import stt as pipecat_whisper
-from pipecat.services.whisper.stt import WhisperSTTService
 from pipecat.tests.utils import SleepFrame, run_test
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from memory.whisper_models import WhisperModelCache, shared_whisper_models
 from pipelines.services import live
 from pipelines.services.espeak.tts import EspeakTTSService
 from pipelines.services.sphinx.stt import SphinxSTTService
+from pipelines.services.whisper.stt import FasterWhisperSTTService
 
 SECRET = "key-that-must-never-be-logged"
 VOICE_ID = "JBFqnCBsd6RMkjVDRZzb"
@@ -74,20 +81,34 @@ def log_lines() -> Iterator[list[str]]:
     logger.remove(sink)
 
 
-class FakeWhisperModel:
-    """Stands in for faster_whisper.WhisperModel: records where it was loaded from."""
+@pytest.fixture(autouse=True)
+def no_loaded_models() -> Iterator[None]:
+    shared_whisper_models().clear()
+    yield
+    shared_whisper_models().clear()
 
-    loaded: list[tuple[str, dict[str, Any]]] = []
+
+class FakeWhisperModel:
+    """Stands in for faster_whisper.WhisperModel: records where it was loaded from, and hears
+    every segment as the same sentence."""
+
+    loaded: ClassVar[list[tuple[str, dict[str, Any]]]] = []
     supported_languages = ["en", "de", "fr"]
 
     def __init__(self, model_size_or_path: str, **kwargs: Any) -> None:
         FakeWhisperModel.loaded.append((model_size_or_path, kwargs))
+        self.transcribed: list[int] = []  # samples per transcription
+
+    def transcribe(self, audio: Any, **kwargs: Any) -> tuple[Iterator[Any], Any]:
+        self.transcribed.append(len(audio))
+        segment = SimpleNamespace(text=" Tell me more.", no_speech_prob=0.01)
+        return iter([segment]), SimpleNamespace(language="en")
 
 
 @pytest.fixture
 def fake_whisper(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     FakeWhisperModel.loaded = []
-    monkeypatch.setattr(pipecat_whisper, "WhisperModel", FakeWhisperModel)
+    monkeypatch.setattr(faster_whisper, "WhisperModel", FakeWhisperModel)
     return FakeWhisperModel.loaded
 
 
@@ -120,12 +141,17 @@ def test_auto_and_forced_deepgram_with_a_key(local_model: Path) -> None:
 def test_auto_without_a_key_takes_a_local_whisper_model(
     local_model: Path, fake_whisper: list[tuple[str, dict[str, Any]]]
 ) -> None:
+    services = []
     for mode in ("auto", "whisper"):
         service, name = stt(mode, key="  ", model=str(local_model))
-        assert isinstance(service, WhisperSTTService)
+        assert isinstance(service, FasterWhisperSTTService)
         assert name == "whisper"
-    # Loaded from the folder itself: faster-whisper only downloads for a bare model name.
-    assert [path for path, _ in fake_whisper] == [str(local_model)] * 2
+        services.append(service)
+    # Loaded once, from the folder itself (faster-whisper only downloads for a bare model
+    # name), and the second call got the model the first one loaded.
+    assert [path for path, _ in fake_whisper] == [str(local_model)]
+    assert isinstance(services[0]._model, FakeWhisperModel)
+    assert services[1]._model is services[0]._model
 
 
 def test_whisper_from_the_hugging_face_cache_loads_the_snapshot_folder(
@@ -145,7 +171,9 @@ def test_whisper_from_the_hugging_face_cache_loads_the_snapshot_folder(
     service, name = stt("whisper", model="small", language="de")
 
     assert name == "whisper"
-    assert fake_whisper == [(str(snapshot), {"device": "auto", "compute_type": "int8"})]
+    assert fake_whisper == [
+        (str(snapshot), {"device": "auto", "compute_type": "int8", "local_files_only": True})
+    ]
     assert service._settings.language == "de"
 
 
@@ -184,6 +212,119 @@ def test_a_whisper_model_that_cannot_load(local_model: Path) -> None:
     service, name = stt("auto", model=str(local_model))
     assert isinstance(service, SphinxSTTService)
     assert name == "offline"
+
+
+# --- One whisper model per process --------------------------------------------------------
+
+
+def waiting_for_the_load(thread: threading.Thread) -> bool:
+    """Whether ``thread`` is blocked in the cache, waiting for another thread's load."""
+    lines, first = inspect.getsourcelines(WhisperModelCache.get)
+    load_wait_line = first + [line.strip() for line in lines].index("with loading:")
+    frame = sys._current_frames().get(thread.ident or -1)
+    return (
+        frame is not None
+        and frame.f_code is WhisperModelCache.get.__code__
+        and frame.f_lineno == load_wait_line
+    )
+
+
+def wait_until(condition: Any) -> None:
+    deadline = time.monotonic() + 10  # a guard against hanging, not a measurement
+    while not condition():
+        assert time.monotonic() < deadline, "the threads never got there"
+        time.sleep(0.001)
+
+
+def test_calls_starting_together_load_the_whisper_model_once(
+    local_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entered, release = threading.Event(), threading.Event()
+    built: list[FakeWhisperModel] = []
+
+    class SlowWhisperModel(FakeWhisperModel):
+        """Keeps loading until the test lets it finish."""
+
+        def __init__(self, model_size_or_path: str, **kwargs: Any) -> None:
+            super().__init__(model_size_or_path, **kwargs)
+            built.append(self)
+            entered.set()
+            release.wait(timeout=10)
+
+    monkeypatch.setattr(faster_whisper, "WhisperModel", SlowWhisperModel)
+    services: dict[str, Any] = {}
+
+    def call(name: str) -> None:
+        services[name], _ = stt("whisper", model=str(local_model))
+
+    first = threading.Thread(target=call, args=("first",))
+    second = threading.Thread(target=call, args=("second",))
+    first.start()
+    assert entered.wait(timeout=10)
+    second.start()  # while the first call is still loading the model
+    # Either the second call waits for the first one's load, or it loads its own copy.
+    wait_until(lambda: len(built) > 1 or waiting_for_the_load(second))
+    release.set()
+    first.join(timeout=10)
+    second.join(timeout=10)
+
+    assert len(built) == 1
+    assert services["first"]._model is built[0]
+    assert services["second"]._model is built[0]
+
+
+def test_another_whisper_model_is_loaded_on_its_own(
+    local_model: Path, tmp_path: Path, fake_whisper: list[tuple[str, dict[str, Any]]]
+) -> None:
+    other = tmp_path / "whisper-medium"
+    other.mkdir()
+    (other / "model.bin").write_bytes(b"\0")
+
+    small, _ = stt("whisper", model=str(local_model))
+    medium, _ = stt("whisper", model=str(other))
+    small_again, _ = stt("auto", model=str(local_model))
+
+    assert medium._model is not small._model
+    assert small_again._model is small._model
+    assert [path for path, _ in fake_whisper] == [str(local_model), str(other)]
+
+
+def test_the_shared_model_still_checks_the_call_language(
+    local_model: Path, fake_whisper: list[tuple[str, dict[str, Any]]]
+) -> None:
+    with pytest.raises(ValueError, match="could not be loaded") as refused:
+        stt("whisper", model=str(local_model), language="es")  # the fake knows en, de, fr
+    assert "'es'" in str(refused.value.__cause__)
+    service, name = stt("auto", model=str(local_model), language="es")
+    assert isinstance(service, SphinxSTTService) and name == "offline"
+
+    german, _ = stt("whisper", model=str(local_model), language="de")
+    assert german._settings.language == "de"
+    assert len(fake_whisper) == 1  # one model served all three calls
+
+
+async def test_two_calls_transcribe_with_one_model(
+    local_model: Path, fake_whisper: list[tuple[str, dict[str, Any]]]
+) -> None:
+    services = [stt("whisper", model=str(local_model))[0] for _ in range(2)]
+    model = services[0]._model
+    assert services[1]._model is model
+
+    results = await asyncio.gather(
+        *(
+            run_test(
+                service,
+                frames_to_send=[*speech_frames(0.4), SleepFrame(0.2)],
+                pipeline_params=PipelineParams(audio_in_sample_rate=RATE),
+            )
+            for service in services
+        )
+    )
+
+    for down, up in results:
+        assert [f.text.strip() for f in of_type(down, TranscriptionFrame)] == ["Tell me more."]
+        assert not of_type(up, ErrorFrame)
+    assert len(model.transcribed) == 2  # both calls' speech went through the one model
 
 
 def test_unknown_stt_provider_is_refused() -> None:

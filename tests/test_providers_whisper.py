@@ -1,4 +1,5 @@
-"""WhisperTranscriber with a fake faster-whisper model that checks how it is called."""
+"""WhisperTranscriber with a fake faster-whisper model that checks how it is called, and where
+models are found and loaded (`memory.whisper_models`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from ingest.providers.whisper import WhisperTranscriber
 from ingest.types import ExtractedAudio
 from memory.provider_errors import ProviderError
-from memory.whisper_models import local_whisper_model, whisper_available
+from memory.whisper_models import WhisperModelCache, local_whisper_model, whisper_available
 
 RATE = 16_000
 
@@ -175,3 +176,100 @@ def test_whisper_available_checks_folders_and_the_local_cache(tmp_path: Path) ->
     assert whisper_available("medium", cache_dir=cache) is False
     # The cached name resolves to the snapshot folder, which loads without the network.
     assert local_whisper_model("small", cache_dir=cache) == snapshot
+
+
+# --- The loaded-model cache -----------------------------------------------------------------
+
+
+class Loads:
+    """A model factory that records each load and returns a fresh object for it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, folder: str, **kwargs: Any) -> object:
+        self.calls.append((folder, kwargs))
+        return object()
+
+
+def model_folder(root: Path, name: str) -> Path:
+    folder = root / name
+    folder.mkdir()
+    (folder / "model.bin").write_bytes(b"\0")
+    return folder
+
+
+def test_the_cache_loads_each_model_once_and_hands_out_the_same_object(tmp_path: Path) -> None:
+    small, medium = model_folder(tmp_path, "small"), model_folder(tmp_path, "medium")
+    loads = Loads()
+    cache = WhisperModelCache(factory=loads)
+
+    first = cache.get(str(small), device="cpu", compute_type="int8")
+    again = cache.get(str(small), device="cpu", compute_type="int8")
+    # Another spelling of the same folder is the same model.
+    spelled = cache.get(str(small / ".." / "small"), device="cpu", compute_type="int8")
+    other = cache.get(str(medium), device="cpu", compute_type="int8")
+    on_float = cache.get(str(small), device="cpu", compute_type="float32")
+
+    assert again is first and spelled is first
+    assert other is not first and on_float is not first
+    assert loads.calls == [
+        (str(small), {"device": "cpu", "compute_type": "int8"}),
+        (str(medium), {"device": "cpu", "compute_type": "int8"}),
+        (str(small), {"device": "cpu", "compute_type": "float32"}),
+    ]
+    assert cache.loaded() == [
+        (str(small.resolve()), "cpu", "int8"),
+        (str(medium.resolve()), "cpu", "int8"),
+        (str(small.resolve()), "cpu", "float32"),
+    ]
+
+    cache.clear()
+    assert cache.get(str(small), device="cpu", compute_type="int8") is not first
+    assert len(loads.calls) == 4
+
+
+def test_the_cache_never_loads_a_model_that_is_not_on_this_machine(tmp_path: Path) -> None:
+    loads = Loads()
+    cache = WhisperModelCache(factory=loads)
+
+    with pytest.raises(FileNotFoundError, match="no-such-model"):
+        cache.get(str(tmp_path / "no-such-model"), device="cpu", compute_type="int8")
+    (tmp_path / "no-weights").mkdir()  # a folder without model.bin
+    with pytest.raises(FileNotFoundError, match="no-weights"):
+        cache.get(str(tmp_path / "no-weights"), device="cpu", compute_type="int8")
+    with pytest.raises(FileNotFoundError, match="large-v3"):
+        cache.get("large-v3", device="cpu", compute_type="int8")  # a name not in the HF cache
+
+    assert loads.calls == []
+
+
+def test_a_failed_load_is_not_remembered(tmp_path: Path) -> None:
+    folder = model_folder(tmp_path, "small")
+    outcomes: list[Any] = [RuntimeError("out of memory"), "model"]
+
+    def flaky(path: str, **kwargs: Any) -> Any:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    cache = WhisperModelCache(factory=flaky)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        cache.get(str(folder), device="cpu", compute_type="int8")
+    assert cache.loaded() == []
+
+    assert cache.get(str(folder), device="cpu", compute_type="int8") == "model"
+    assert outcomes == []
+
+
+def test_the_real_loader_refuses_a_model_folder_it_cannot_read(tmp_path: Path) -> None:
+    # faster-whisper itself on a corrupt model.bin: it fails at once, offline, and the cache
+    # keeps nothing.
+    folder = model_folder(tmp_path, "broken")
+    cache = WhisperModelCache()
+
+    with pytest.raises(RuntimeError, match=r"model\.bin"):
+        cache.get(str(folder), device="cpu", compute_type="int8")
+
+    assert cache.loaded() == []

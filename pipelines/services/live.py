@@ -23,11 +23,11 @@ from pipecat.services.deepgram.stt import DeepgramSTTService
 from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
-from pipecat.services.whisper.stt import WhisperSTTService
 
 from memory.whisper_models import local_whisper_model
 from pipelines.services.espeak.tts import EspeakTTSService
 from pipelines.services.sphinx.stt import SphinxSTTService
+from pipelines.services.whisper.stt import FasterWhisperSTTService
 
 STT_PROVIDERS = ("auto", "deepgram", "whisper", "offline")
 DEEPGRAM_MODEL = "nova-3"
@@ -58,8 +58,9 @@ def make_live_stt(
         stt_provider: "auto" (Deepgram with a key, else a whisper model already on this
             machine, else offline), "deepgram", "whisper" or "offline".
         whisper_model: a faster-whisper model name, repo id or local folder; it is only used
-            when already on this machine (never downloaded here). Loading it takes a few
-            seconds of CPU, so call this off the event loop when whisper may be chosen.
+            when already on this machine (never downloaded here). The first call in a
+            process loads it (seconds of CPU), later and concurrent calls share that one
+            model, so call this off the event loop when whisper may be chosen.
         language: a language code for the cloud or local model; None keeps English.
         deepgram_base_url: another Deepgram endpoint (``wss://`` or, for a private
             deployment, ``ws://`` host and port); None is Deepgram's cloud.
@@ -170,9 +171,10 @@ def _local_whisper_stt(model: str, language: str | None, *, forced: bool) -> STT
         return None
 
 
-def _whisper_stt(folder: Path, language: str | None) -> WhisperSTTService:
-    # A folder path makes faster-whisper load from disk, never from the Hugging Face hub.
-    settings = WhisperSTTService.Settings(model=str(folder))
+def _whisper_stt(folder: Path, language: str | None) -> FasterWhisperSTTService:
+    # A folder path makes faster-whisper load from disk, never from the Hugging Face hub; the
+    # model comes from the process-wide cache, so only the first call pays for loading it.
+    settings = FasterWhisperSTTService.Settings(model=str(folder))
     if language:
         settings.language = language
-    return WhisperSTTService(device="auto", compute_type="int8", settings=settings)
+    return FasterWhisperSTTService(device="auto", compute_type="int8", settings=settings)
