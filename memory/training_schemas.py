@@ -120,3 +120,17 @@ class SessionPublic(SessionSummary):
 
     turns: list[TurnPublic] = []
     scorecard: dict[str, Any] | None = None
+
+
+class CriterionPublic(BaseModel):
+    """One criterion of the scoring rubric."""
+
+    weight: float = Field(description="its share of the overall score (the weights sum to 1)")
+    description: str
+
+
+class RubricPublic(BaseModel):
+    """How every trainee turn is scored, and the overall score that passes."""
+
+    criteria: dict[str, CriterionPublic]
+    pass_threshold: float

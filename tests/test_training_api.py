@@ -336,3 +336,17 @@ async def test_demo_mode_answers_with_the_champions_lines_and_scores_nothing(
     ).json()
     assert ended["status"] == "ended"
     assert all(t["score"] is None for t in ended["turns"])
+
+
+async def test_the_rubric_is_published_with_the_pass_mark(
+    make_settings: Any,
+) -> None:
+    async with running_app(make_settings(pass_threshold=65)) as (_app, client):
+        auth = await sign_up(client)
+        assert (await client.get("/training/rubric")).status_code == 401
+        rubric = (await client.get("/training/rubric", headers=auth)).json()
+    assert rubric["pass_threshold"] == 65
+    weights = {name: c["weight"] for name, c in rubric["criteria"].items()}
+    assert set(weights) == {"discovery", "objection_handling", "value", "next_step", "listening"}
+    assert abs(sum(weights.values()) - 1) < 1e-9
+    assert all(c["description"] for c in rubric["criteria"].values())

@@ -84,6 +84,9 @@ def test_sign_up_upload_study_practise_and_read_the_scorecard(
     # Practise by voice: the fake microphone says the trainee's line.
     page.get_by_role("link", name="Practise with Alex").click()
     expect(page.get_by_role("heading", name="Practice")).to_be_visible()
+    # The rubric is open to read before practising.
+    page.get_by_text("How you are scored").click()
+    expect(page.get_by_text(re.compile(r"Discovery \(25%\)"))).to_be_visible()
     page.get_by_label("Roleplay").check()
     page.get_by_label("Medium").check()
     page.get_by_label("Voice call").check()

@@ -8,6 +8,8 @@ from fastapi import APIRouter, HTTPException, status
 
 from memory.queries import training as queries
 from memory.training_schemas import (
+    CriterionPublic,
+    RubricPublic,
     SessionPublic,
     SessionSummary,
     TrainingEnd,
@@ -18,6 +20,7 @@ from memory.training_schemas import (
 )
 from pipelines.training.public import reply_public, session_public, started_public
 from pipelines.training.session import TrainingError
+from pipelines.training.types import RUBRIC, RUBRIC_DESCRIPTIONS
 from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_user
 
 router = APIRouter(prefix="/training", tags=["training"], dependencies=[limit_per_user("training")])
@@ -63,6 +66,16 @@ async def end(body: TrainingEnd, user: CurrentUser, services: ServicesDep) -> Se
     except TrainingError as exc:
         _raise(exc)
     return await _public(services, user.id, training.id)
+
+
+@router.get("/rubric", response_model=RubricPublic)
+async def rubric(_user: CurrentUser, services: ServicesDep) -> RubricPublic:
+    """The transparent rubric every trainee turn is scored against, and the pass mark."""
+    criteria = {
+        name: CriterionPublic(weight=weight, description=RUBRIC_DESCRIPTIONS[name])
+        for name, weight in RUBRIC.items()
+    }
+    return RubricPublic(criteria=criteria, pass_threshold=services.training.pass_threshold)
 
 
 @router.get("/sessions", response_model=list[SessionSummary])

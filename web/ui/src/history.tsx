@@ -2,19 +2,21 @@
 import { api } from "./api";
 import { ScoreLine } from "./charts";
 import { dateTime, label, score } from "./format";
-import type { ChampionSummary, Scenario, SessionSummary } from "./types";
+import type { ChampionSummary, Rubric, Scenario, SessionSummary } from "./types";
 import { PageTitle, Show, Wide, useLoad } from "./ui";
 
 interface HistoryData {
   sessions: SessionSummary[];
   champions: Map<string, string>;
   scenarios: Map<string, string>;
+  passMark: number;
 }
 
 async function loadHistory(): Promise<HistoryData> {
-  const [sessions, champions] = await Promise.all([
+  const [sessions, champions, rubric] = await Promise.all([
     api<SessionSummary[]>("/training/sessions"),
     api<ChampionSummary[]>("/champions"),
+    api<Rubric>("/training/rubric"),
   ]);
   const used = [...new Set(sessions.map((s) => s.champion_id))].filter((id) => champions.some((c) => c.id === id));
   const lists = await Promise.all(used.map((id) => api<Scenario[]>(`/scenarios/${id}`).catch(() => [] as Scenario[])));
@@ -22,6 +24,7 @@ async function loadHistory(): Promise<HistoryData> {
     sessions,
     champions: new Map(champions.map((c) => [c.id, c.name])),
     scenarios: new Map(lists.flat().map((s) => [s.id, s.title])),
+    passMark: rubric.pass_threshold,
   };
 }
 
@@ -41,7 +44,7 @@ function Trends(props: { data: HistoryData }) {
         return (
           <section key={key} class="card">
             <h3>{title}</h3>
-            <ScoreLine title={`Scores for ${title}`} passMark={70} points={list.map((s) => ({ label: dateTime(s.started_at), value: s.overall_score ?? 0 }))} />
+            <ScoreLine title={`Scores for ${title}`} passMark={props.data.passMark} points={list.map((s) => ({ label: dateTime(s.started_at), value: s.overall_score ?? 0 }))} />
           </section>
         );
       })}

@@ -4,7 +4,8 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "./api";
 import { navigate } from "./router";
 import { rememberStart } from "./started";
-import type { ChampionSummary, Difficulty, Mode, Scenario, TrainingStarted } from "./types";
+import { label } from "./format";
+import type { ChampionSummary, Difficulty, Mode, Rubric, Scenario, TrainingStarted } from "./types";
 import { Alert, PageTitle, Show, messageOf, useLoad } from "./ui";
 
 const MODES: [Mode, string, string][] = [
@@ -125,6 +126,28 @@ function Setup(props: { champions: ChampionSummary[]; championId: string | null;
   );
 }
 
+/** The rubric, open for anyone to read before they practise. */
+function HowYouAreScored() {
+  const [rubric] = useLoad(() => api<Rubric>("/training/rubric"), "rubric");
+  if (rubric.state !== "ready") return null;
+  return (
+    <details class="card">
+      <summary>How you are scored</summary>
+      <p class="hint">
+        In roleplay, each of your turns is scored 0–100 on these criteria, with the champion's closest real answer as the model.
+        The overall score weighs them as shown; {rubric.data.pass_threshold} passes.
+      </p>
+      <ul>
+        {Object.entries(rubric.data.criteria).map(([name, c]) => (
+          <li key={name}>
+            <strong>{label(name)}</strong> ({Math.round(c.weight * 100)}%): {c.description}
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
 export function PracticePage(props: { championId: string | null; scenarioId: string | null }) {
   const [champions, reload] = useLoad(() => api<ChampionSummary[]>("/champions"), "all");
   return (
@@ -133,6 +156,7 @@ export function PracticePage(props: { championId: string | null; scenarioId: str
       <Show value={champions} what="your champions" retry={reload}>
         {(list) => <Setup champions={list} championId={props.championId} scenarioId={props.scenarioId} />}
       </Show>
+      <HowYouAreScored />
     </section>
   );
 }

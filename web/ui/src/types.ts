@@ -189,3 +189,9 @@ export interface TurnLatencyMessage {
   latency_ms: number;
   breakdown: Record<string, number | null>;
 }
+
+/** GET /training/rubric: how every trainee turn is scored. */
+export interface Rubric {
+  criteria: Record<string, { weight: number; description: string }>;
+  pass_threshold: number;
+}
