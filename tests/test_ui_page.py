@@ -80,3 +80,16 @@ async def test_browsers_that_accept_gzip_get_the_bundle_compressed(tmp_path: Pat
     assert packed.text == source  # decoded by the client
     assert "content-encoding" not in plain.headers and plain.text == source
     assert packed.headers["vary"] == plain.headers["vary"] == "Accept-Encoding"
+
+    # The twin goes through StaticFiles' own checks.
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        gzip_ok = {"Accept-Encoding": "gzip"}
+        again = await client.get(
+            "/ui/app.js", headers=gzip_ok | {"If-None-Match": packed.headers["etag"]}
+        )
+        assert again.status_code == 304
+        assert (await client.get("/ui/a%00b", headers=gzip_ok)).status_code == 404
+        assert (await client.get("/ui/" + "x" * 300, headers=gzip_ok)).status_code == 404
+        assert (await client.post("/ui/app.js", headers=gzip_ok)).status_code == 405
+        refused = await client.get("/ui/app.js", headers={"Accept-Encoding": "gzip;q=0"})
+        assert "content-encoding" not in refused.headers

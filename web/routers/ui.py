@@ -11,6 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
@@ -25,20 +26,37 @@ The API is running: see <a href="/docs">/docs</a>.</p></body></html>"""
 
 class PrecompressedStaticFiles(StaticFiles):
     """Static files that answer with the build's ``.gz`` twin when the browser accepts gzip
-    (the bundle shrinks to about a quarter; nothing is compressed per request)."""
+    (the bundle shrinks to about a quarter; nothing is compressed per request). The twin goes
+    through StaticFiles' own checks: methods, path safety, ETag and 304s."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        accepts = Headers(scope=scope).get("accept-encoding", "")
-        if "gzip" in accepts and not path.endswith(".gz"):
-            full, stat = self.lookup_path(path + ".gz")
-            if stat is not None and full:
-                packed = FileResponse(full, media_type=_media_type(path), stat_result=stat)
-                packed.headers["Content-Encoding"] = "gzip"
+        if _accepts_gzip(Headers(scope=scope).get("accept-encoding", "")):
+            try:
+                packed = await super().get_response(path + ".gz", scope)
+            except HTTPException:
+                packed = None  # no twin (or a bad path, which the plain lookup refuses too)
+            if packed is not None:
+                if packed.status_code in (200, 206):
+                    packed.headers["Content-Type"] = _media_type(path)
+                    packed.headers["Content-Encoding"] = "gzip"
                 packed.headers["Vary"] = "Accept-Encoding"
                 return packed
         plain = await super().get_response(path, scope)
         plain.headers["Vary"] = "Accept-Encoding"
         return plain
+
+
+def _accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip (``gzip;q=0`` refuses it)."""
+    for item in header.split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            quality = params.strip().removeprefix("q=")
+            try:
+                return params.strip() == "" or float(quality) > 0
+            except ValueError:
+                return False
+    return False
 
 
 def _media_type(path: str) -> str:
