@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from memory.models import User
 from memory.queries.users import get_user
-from web.security import InvalidToken
+from web.security import InvalidToken, TokenKind
 from web.services import Services
 
-_bearer = HTTPBearer(auto_error=False, description="The access_token from POST /auth/login")
+bearer = HTTPBearer(auto_error=False, description="The access_token from POST /auth/login")
 
 
 def get_services(request: Request) -> Services:
@@ -35,21 +35,19 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_current_user(
-    services: ServicesDep,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+async def user_for_token(
+    services: Services, session: AsyncSession, token: str | None, *, kind: TokenKind = "access"
 ) -> User:
-    """The user named by a valid bearer token; 401 otherwise."""
+    """The user a valid token of ``kind`` names; 401 with the reason otherwise."""
     challenge = {"WWW-Authenticate": "Bearer"}
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    if not token:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "sign in first: send 'Authorization: Bearer <token>'",
             headers=challenge,
         )
     try:
-        user_id = services.tokens.verify(credentials.credentials)
+        user_id = services.tokens.verify(token, kind=kind)
     except InvalidToken as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers=challenge) from exc
     user = await get_user(session, user_id=user_id)
@@ -58,6 +56,22 @@ async def get_current_user(
             status.HTTP_401_UNAUTHORIZED, "account no longer exists", headers=challenge
         )
     return user
+
+
+def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if there is one."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        return None
+    return credentials.credentials
+
+
+async def get_current_user(
+    services: ServicesDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User:
+    """The user named by a valid bearer token; 401 otherwise."""
+    return await user_for_token(services, session, bearer_token(credentials))
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -17,18 +17,16 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPBearer
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from agents.mcp_server import Caller, create_server
-from web.deps import enforce_user_limit, get_current_user, get_services
+from web.deps import bearer, enforce_user_limit, get_current_user, get_services
 
 MCP_PATH = "/mcp"
 _CALLER_KEY = "champion_clone.mcp_caller"
-_bearer = HTTPBearer(auto_error=False)
 
 
 def _caller_of(request: Any) -> Caller:
@@ -79,7 +77,7 @@ class McpEndpoint:
         services = get_services(request)
         try:
             async with services.db.session() as session:
-                user = await get_current_user(services, session, await _bearer(request))
+                user = await get_current_user(services, session, await bearer(request))
             await enforce_user_limit(services, "mcp", user.id)
         except HTTPException as exc:
             response = JSONResponse(

@@ -9,41 +9,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Response, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 
 from memory.models import User
-from memory.queries.users import get_user
-from web.deps import ServicesDep, SessionDep
-from web.security import InvalidToken
+from web.deps import ServicesDep, SessionDep, bearer, bearer_token, user_for_token
 
 MEDIA_COOKIE = "championclone_media"
-_bearer = HTTPBearer(auto_error=False, description="The access_token from POST /auth/login")
 
 
 async def get_media_user(
     request: Request,
     services: ServicesDep,
     session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
     """The user of a bearer token or, failing that, of the media cookie; 401 otherwise."""
-    cookie = request.cookies.get(MEDIA_COOKIE)
-    try:
-        if credentials is not None and credentials.scheme.lower() == "bearer":
-            user_id = services.tokens.verify(credentials.credentials)
-        elif cookie:
-            user_id = services.tokens.verify(cookie, kind="media")
-        else:
-            raise InvalidToken("sign in first: send 'Authorization: Bearer <token>'")
-    except InvalidToken as exc:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}
-        ) from exc
-    user = await get_user(session, user_id=user_id)
-    if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "account no longer exists")
-    return user
+    token = bearer_token(credentials)
+    if token is not None:
+        return await user_for_token(services, session, token)
+    return await user_for_token(services, session, request.cookies.get(MEDIA_COOKIE), kind="media")
 
 
 MediaUser = Annotated[User, Depends(get_media_user)]
