@@ -179,20 +179,32 @@ let mediaCookie: Promise<void> | null = null;
  * when the media is not there (a one-byte probe says so before the element tries).
  */
 export async function mediaUrl(path: string): Promise<string> {
-  mediaCookie ??= api<void>("/auth/media-cookie", { method: "POST" }).catch((error) => {
-    mediaCookie = null;
-    throw error;
-  });
-  await mediaCookie;
-  let response: Response;
-  try {
-    response = await fetch(path, { headers: { Range: "bytes=0-0" } });
-  } catch {
-    throw new ApiError(0, UNREACHABLE);
+  for (let attempt = 0; ; attempt++) {
+    mediaCookie ??= api<void>("/auth/media-cookie", { method: "POST" }).catch((error) => {
+      mediaCookie = null;
+      throw error;
+    });
+    await mediaCookie;
+    let response: Response;
+    try {
+      response = await fetch(path, { headers: { Range: "bytes=0-0" } });
+    } catch {
+      throw new ApiError(0, UNREACHABLE);
+    }
+    if (response.ok) {
+      await response.body?.cancel();
+      return path;
+    }
+    // Another tab signed out (the cookie is per browser, the token per tab): ask again once.
+    if (response.status === 401 && attempt === 0) {
+      await response.body?.cancel();
+      mediaCookie = null;
+      continue;
+    }
+    const body = await response.json().catch(() => null);
+    const detail = body && typeof body.detail === "string" ? sentence(body.detail) : null;
+    throw new ApiError(response.status, detail ?? `The server answered ${response.status}.`);
   }
-  if (!response.ok) throw await failure(response);
-  await response.body?.cancel();
-  return path;
 }
 
 /** True when the server answers its health check. */

@@ -76,12 +76,20 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
   const [speaking, setSpeaking] = useState<{ you: boolean; ai: boolean }>({ you: false, ai: false });
   const [muted, setMuted] = useState(false);
   const [ending, setEnding] = useState(false);
+  const [announced, setAnnounced] = useState("");
   const [endError, setEndError] = useState<string | null>(null);
   const call = useRef<VoiceCall | null>(null);
   const opening = useRef<string | null>(null);
   const ended = detail.status !== "active";
 
-  useEffect(() => () => void call.current?.hangUp(), []);
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+      void call.current?.hangUp();
+    },
+    [],
+  );
 
   // While the connection is lost, watch for the server to come back.
   useEffect(() => {
@@ -93,6 +101,7 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
   }, [state]);
 
   function addYou(text: string, final: boolean) {
+    if (final && text) setAnnounced(`You: ${text}`);
     setLines((current) => {
       const last = current[current.length - 1];
       if (last && last.who === "you" && last.score === undefined) {
@@ -112,6 +121,7 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
       if (said && normalise(opening.current).includes(said)) return;
       opening.current = null;
     }
+    setAnnounced(`${aiName}: ${text}`);
     setLines((current) => {
       const last = current[current.length - 1];
       if (last && last.who === "ai" && last.latencyMs === undefined && speakingRef.current.ai) {
@@ -154,6 +164,7 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
   async function connect() {
     setState({ phase: "checking" });
     const problem = await microphoneProblem();
+    if (!mounted.current) return; // the trainee left the page meanwhile
     if (problem) {
       setState({ phase: "no-mic", message: problem });
       return;
@@ -184,6 +195,10 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
     call.current = voice;
     try {
       await voice.connect();
+      if (!mounted.current) {
+        await voice.hangUp();
+        return;
+      }
       setState((s) => (s.phase === "connecting" ? { phase: "live" } : s));
     } catch (error) {
       call.current = null;
@@ -298,7 +313,10 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
         )}
         <section aria-labelledby="live-transcript">
           <h2 id="live-transcript">Transcript</h2>
-          <ol class="chat" aria-live="polite">
+          <p class="visually-hidden" aria-live="polite">
+            {announced}
+          </p>
+          <ol class="chat">
             {lines.map((line) => (
               <li key={line.id} class={`bubble bubble-${line.who}`}>
                 <span class="who">{line.who === "you" ? "You" : aiName}</span>

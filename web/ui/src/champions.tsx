@@ -1,5 +1,5 @@
 // Your champions, and uploading a new recording with its progress.
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 import { ApiError, api, upload } from "./api";
 import { bytes, dateTime, duration } from "./format";
@@ -135,11 +135,9 @@ function UploadForm(props: { onChange: () => void }) {
 function Analysing(props: { championId: string; onDone: () => void }) {
   const [progress, problem] = useIngestProgress(props.championId, true);
   const finished = progress?.status === "completed" || progress?.status === "failed";
-  const reported = useRef(false);
-  if (finished && !reported.current) {
-    reported.current = true;
-    setTimeout(props.onDone, 0);
-  }
+  useEffect(() => {
+    if (finished) props.onDone();
+  }, [finished]);
   return (
     <div>
       <p role="status">Uploaded. Analysing the call…</p>

@@ -32,9 +32,10 @@ export function DialIn(props: { sessionId: string }) {
       {code ? (
         <p role="status">
           Call <strong>{code.number ?? "your practice number"}</strong> and key in{" "}
-          <strong class="dial-code" aria-label={code.code.split("").join(" ")}>
+          <strong class="dial-code" aria-hidden="true">
             {code.code}
-          </strong>{" "}
+          </strong>
+          <span class="visually-hidden">{code.code.split("").join(" ")}</span>{" "}
           when asked. The code works once, until {until}.
         </p>
       ) : (

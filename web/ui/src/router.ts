@@ -13,7 +13,12 @@ export type Route =
 export function parseRoute(hash: string): Route {
   const [path, queryString = ""] = hash.replace(/^#/, "").split("?");
   const query = new URLSearchParams(queryString);
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return { name: "not-found", path };
+  }
   if (parts.length === 0 || (parts[0] === "champions" && parts.length === 1)) {
     return { name: "champions" };
   }

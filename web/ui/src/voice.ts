@@ -107,6 +107,11 @@ export class VoiceCall {
     await this.client.connect({
       webrtcRequestParams: { endpoint: `/training/sessions/${this.sessionId}/offer`, headers },
     });
+    if (this.ended) {
+      // hung up (or lost) while connecting: leave nothing running
+      await this.client.disconnect().catch(() => undefined);
+      return;
+    }
     const mic = this.client.tracks().local.audio;
     if (mic) this.timer.watchMic(mic);
     this.healthTimer = window.setInterval(() => this.checkServer(), HEALTH_EVERY_MS);
