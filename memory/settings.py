@@ -104,6 +104,7 @@ class Settings(BaseSettings):
     rate_limit_training: str = "60/minute"
     rate_limit_login: str = "10/minute"
     rate_limit_mcp: str = "120/minute"
+    rate_limit_dial_in: str = "30/minute"
 
     anthropic_api_key: str = ""
     deepgram_api_key: str = ""
@@ -157,7 +158,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        for name in ("upload", "analyze", "training", "login", "mcp"):
+        for name in ("upload", "analyze", "training", "login", "mcp", "dial_in"):
             RateLimit.parse(getattr(self, f"rate_limit_{name}"))
         if self.environment != "development":
             if self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS:
@@ -202,7 +203,7 @@ class Settings(BaseSettings):
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     def rate_limit(
-        self, name: Literal["upload", "analyze", "training", "login", "mcp"]
+        self, name: Literal["upload", "analyze", "training", "login", "mcp", "dial_in"]
     ) -> RateLimit:
         """The parsed rate limit for one of the limited route groups."""
         return RateLimit.parse(getattr(self, f"rate_limit_{name}"))

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from memory.dial_in import DialInCodes, StreamTickets
 from memory.session_store import RedisSessionStore, SessionStore
+from pipelines.training.session import TrainingError
 from tests.conftest import sign_up
 from tests.test_training_api import _start, _user_id, seed_ready_champion
 
@@ -123,3 +124,33 @@ async def test_only_the_trainee_of_an_active_session_gets_a_code(app_client: App
     await client.post("/training/end", headers=owner, json={"session_id": session_id})
     ended = await client.post(path, headers=owner)
     assert ended.status_code == 409 and "ended" in ended.json()["detail"]
+
+
+async def test_one_active_session_check_for_dial_in_and_calls(app_client: AppClient) -> None:
+    app, client = app_client
+    training = app.state.services.training
+    owner, other = await sign_up(client), await sign_up(client)
+    owner_id, other_id = await _user_id(client, owner), await _user_id(client, other)
+    champion_id = await seed_ready_champion(app, owner_id)
+    session_id = (await _start(client, owner, champion_id)).json()["session_id"]
+    offer = {"sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", "type": "offer"}
+
+    assert (await training.active(user_id=owner_id, session_id=session_id)).id == session_id
+    with pytest.raises(TrainingError) as foreign:
+        await training.active(user_id=other_id, session_id=session_id)
+    assert (foreign.value.status, foreign.value.message) == (404, "training session not found")
+
+    await client.post("/training/end", headers=owner, json={"session_id": session_id})
+    with pytest.raises(TrainingError) as ended:
+        await training.active(user_id=owner_id, session_id=session_id)
+    assert (ended.value.status, ended.value.message) == (
+        409,
+        "this session has ended; start a new one",
+    )
+    # The routes answer with the check's status and message.
+    for path, body in (("dial-in", None), ("offer", offer)):
+        url = f"/training/sessions/{session_id}/{path}"
+        refused = await client.post(url, headers=owner, json=body)
+        assert (refused.status_code, refused.json()["detail"]) == (409, ended.value.message)
+        stranger = await client.post(url, headers=other, json=body)
+        assert (stranger.status_code, stranger.json()["detail"]) == (404, foreign.value.message)

@@ -37,6 +37,9 @@ from tests.webrtc_client import wait_for
 QUESTION = "what is the biggest problem your team has right now"
 CALL_FORM = {"CallSid": "CA" + "3" * 32, "From": "+15550100", "To": "+15550199"}
 CALLS: dict[str, type[PhoneCall]] = {"twilio": TwilioCall, "telnyx": TelnyxCall}
+DEVELOPMENT = "development"
+TWILIO_TOKEN = "token-for-tests"
+"""Without phone credentials, unsigned calls are let in only in development."""
 
 
 class NeverStarts(TelnyxCall):
@@ -75,9 +78,16 @@ class Practice:
         return dict(got.json())
 
     async def stream_url(self, provider: str) -> str:
-        """Calls the provider's voice webhook, as the provider does, for the stream URL."""
+        """Calls the provider's voice webhook, as the provider does, for the stream URL
+        (signed when the app has Twilio's auth token)."""
+        path = f"/telephony/{provider}/voice"
+        headers = {}
+        token = self.app.state.services.settings.twilio_auth_token
+        if provider == "twilio" and token:
+            signature = twilio_signature(self.base_url + path, CALL_FORM, token=token)
+            headers["X-Twilio-Signature"] = signature
         async with httpx.AsyncClient(base_url=self.base_url) as http:
-            answer = await http.post(f"/telephony/{provider}/voice", data=CALL_FORM)
+            answer = await http.post(path, data=CALL_FORM, headers=headers)
         assert answer.status_code == 200, answer.text
         return str(stream_of(answer.text).get("url"))
 
@@ -113,9 +123,10 @@ async def key_in(call: PhoneCall, code: str) -> float:
 async def test_a_phone_call_from_dial_in_code_to_scorecard(
     provider: str, make_settings: Callable[..., Settings], request: pytest.FixtureRequest
 ) -> None:
-    overrides: dict[str, Any] = {}
-    if provider == "twilio":  # codes and tickets in Redis, as with several app processes
+    overrides: dict[str, Any] = {"environment": DEVELOPMENT}
+    if provider == "twilio":  # signed, with codes and tickets in Redis, as in production
         overrides = {
+            "twilio_auth_token": TWILIO_TOKEN,
             "redis_url": request.getfixturevalue("redis_url"),
             "redis_prefix": request.getfixturevalue("redis_prefix"),
         }
@@ -196,7 +207,7 @@ async def test_a_phone_call_from_dial_in_code_to_scorecard(
 async def test_wrong_codes_get_a_spoken_retry_and_the_third_a_goodbye(
     make_settings: Callable[..., Settings],
 ) -> None:
-    async with practice(make_settings()) as ready:
+    async with practice(make_settings(environment=DEVELOPMENT)) as ready:
         real = await ready.code()
         wrong = "1" * 6 if real != "1" * 6 else "2" * 6
         call = await ready.dial("telnyx")
@@ -224,7 +235,7 @@ async def test_wrong_codes_get_a_spoken_retry_and_the_third_a_goodbye(
 async def test_a_code_that_cannot_open_a_call_is_told_and_the_stream_closed(
     case: str, make_settings: Callable[..., Settings]
 ) -> None:
-    async with practice(make_settings()) as ready:
+    async with practice(make_settings(environment=DEVELOPMENT)) as ready:
         sessions = ready.app.state.services.sessions
         if case == "expired":
             past = DialInCodes(store=sessions, ttl_seconds=60, clock=lambda: time.time() - 120)
@@ -257,7 +268,7 @@ async def test_a_code_that_cannot_open_a_call_is_told_and_the_stream_closed(
 async def test_hanging_up_or_garbage_in_the_lobby_leaves_the_server_serving(
     make_settings: Callable[..., Settings],
 ) -> None:
-    async with practice(make_settings()) as ready:
+    async with practice(make_settings(environment=DEVELOPMENT)) as ready:
         # Garbage before the handshake is skipped; a stop in the lobby ends the stream.
         call = TwilioCall()
         bare = f"{ready.base_url.replace('http', 'ws')}/telephony/twilio/stream"
@@ -284,12 +295,76 @@ async def test_hanging_up_or_garbage_in_the_lobby_leaves_the_server_serving(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_past_the_code_budget_of_all_callers_a_code_is_not_redeemed(
+    make_settings: Callable[..., Settings], redis_url: str, redis_prefix: str
+) -> None:
+    settings = make_settings(
+        environment=DEVELOPMENT,
+        rate_limit_dial_in="2/minute",  # two webhooks from this address, two code attempts
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+    )
+    async with practice(settings) as ready:
+        real = await ready.code()
+        wrong = "1" * 6 if real != "1" * 6 else "2" * 6
+        first, second = await ready.dial("twilio"), await ready.dial("telnyx")
+        try:
+            await welcomed(first)
+            await welcomed(second)
+            for attempt in range(2):  # the minute's attempts, one call's first two strikes
+                cut = await key_in(first, wrong)
+                await wait_for(lambda c=cut: first.heard_since(c), 20, f"retry {attempt}")
+            assert not first.closed.is_set()
+            cut = await key_in(second, real)  # another call, the right code: too late
+            await wait_for(lambda: second.heard_since(cut), 20, "the spoken refusal")
+            await asyncio.wait_for(second.closed.wait(), 30)
+            assert second.close_code == 1000
+        finally:
+            await first.close()
+            await second.close()
+        assert (await ready.detail())["status"] == "active"
+        redeemed = await DialInCodes(store=ready.app.state.services.sessions).redeem(real)
+        assert redeemed.status == "accepted"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("provider", "environment"), [("twilio", "production"), ("telnyx", "test")]
+)
+async def test_outside_development_a_provider_without_its_credential_is_refused(
+    provider: str, environment: str, make_settings: Callable[..., Settings]
+) -> None:
+    key = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    credentials = {
+        "twilio": ("TWILIO_AUTH_TOKEN", {"twilio_auth_token": TWILIO_TOKEN}),
+        "telnyx": ("TELNYX_PUBLIC_KEY", {"telnyx_public_key": base64.b64encode(key).decode()}),
+    }
+    other = "telnyx" if provider == "twilio" else "twilio"
+    setting, _ = credentials[provider]
+    settings = make_settings(environment=environment, **credentials[other][1])
+    async with running_app(settings) as (app, client), serving(app) as base_url:
+        assert (await client.get("/health")).status_code == 200  # the app itself runs
+        refused = await client.post(f"/telephony/{provider}/voice", data=CALL_FORM)
+        assert refused.status_code == 503
+        assert refused.json()["detail"] == (
+            f"phone dial-in via {provider} is not configured: set {setting}"
+        )
+        ws_base = base_url.replace("http", "ws")
+        for path in ("stream", "stream/any-ticket"):
+            with pytest.raises(InvalidStatus) as closed:
+                await CALLS[provider]().connect(f"{ws_base}/telephony/{provider}/{path}")
+            assert closed.value.response.status_code == 403
+        # The other provider has its credential: an unsigned request to it is a bad signature.
+        assert (await client.post(f"/telephony/{other}/voice", data=CALL_FORM)).status_code == 403
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_with_credentials_a_stream_needs_the_ticket_of_a_signed_webhook(
     make_settings: Callable[..., Settings],
 ) -> None:
     key = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     settings = make_settings(
-        twilio_auth_token="token-for-tests", telnyx_public_key=base64.b64encode(key).decode()
+        twilio_auth_token=TWILIO_TOKEN, telnyx_public_key=base64.b64encode(key).decode()
     )
     async with practice(settings) as ready:
         ws_base = ready.base_url.replace("http", "ws")
@@ -300,7 +375,7 @@ async def test_with_credentials_a_stream_needs_the_ticket_of_a_signed_webhook(
                 assert refused.value.response.status_code == 403
 
         url = f"{ready.base_url}/telephony/twilio/voice"
-        signature = twilio_signature(url, CALL_FORM, token="token-for-tests")
+        signature = twilio_signature(url, CALL_FORM, token=TWILIO_TOKEN)
         async with httpx.AsyncClient() as http:
             answer = await http.post(url, data=CALL_FORM, headers={"X-Twilio-Signature": signature})
         assert answer.status_code == 200

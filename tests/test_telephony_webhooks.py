@@ -10,10 +10,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import ValidationError
+from redis.asyncio import Redis
 
 from memory.settings import Settings
 from tests.conftest import running_app
@@ -96,21 +98,76 @@ async def test_twilio_webhooks_need_the_signature_of_the_public_url(
 
 
 @sqlite_only
-async def test_without_credentials_webhooks_answer_with_the_address_they_came_to(
+async def test_without_credentials_in_development_webhooks_answer_with_the_bare_stream(
     make_settings: Callable[..., Settings],
 ) -> None:
-    async with running_app(make_settings()) as (_app, client):
+    async with running_app(make_settings(environment="development")) as (_app, client):
         twilio = await client.post("/telephony/twilio/voice", content=urlencode(CALL), headers=FORM)
         assert twilio.status_code == 200
-        assert (stream_of(twilio.text).get("url") or "").startswith(
-            "ws://testserver/telephony/twilio/stream/"
-        )
+        # Unsigned, the stream needs no ticket, so none is issued.
+        assert stream_of(twilio.text).get("url") == "ws://testserver/telephony/twilio/stream"
         telnyx = await client.post("/telephony/telnyx/voice", content=urlencode(CALL), headers=FORM)
         assert telnyx.status_code == 200
         stream = stream_of(telnyx.text)
-        assert (stream.get("url") or "").startswith("ws://testserver/telephony/telnyx/stream/")
+        assert stream.get("url") == "ws://testserver/telephony/telnyx/stream"
         assert stream.get("bidirectionalMode") == "rtp"
         assert stream.get("bidirectionalCodec") == "PCMU"
+
+
+@sqlite_only
+async def test_only_signed_webhooks_leave_a_stream_ticket_in_the_store(
+    make_settings: Callable[..., Settings], redis_url: str, redis_prefix: str
+) -> None:
+    settings = make_settings(
+        environment="development",
+        twilio_auth_token=TOKEN,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+    )
+    async with running_app(settings) as (_app, client):
+        path = "/telephony/twilio/voice"
+        signature = twilio_signature("http://testserver" + path, CALL)
+        twilio = await client.post(
+            path, content=urlencode(CALL), headers={**FORM, "X-Twilio-Signature": signature}
+        )
+        assert twilio.status_code == 200
+        for _ in range(3):  # Telnyx is unsigned here: its stream needs no ticket
+            telnyx = await client.post(
+                "/telephony/telnyx/voice", content=urlencode(CALL), headers=FORM
+            )
+            assert stream_of(telnyx.text).get("url") == "ws://testserver/telephony/telnyx/stream"
+    redis = Redis.from_url(redis_url)
+    try:
+        tickets = await redis.keys(f"{redis_prefix}*dial-in:ticket:*")
+        written = await redis.keys(f"{redis_prefix}*")
+        if written:
+            await redis.delete(*written)
+    finally:
+        await redis.aclose()
+    assert len(tickets) == 1
+
+
+@sqlite_only
+async def test_voice_webhooks_are_rate_limited_per_client_address(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(environment="development", rate_limit_dial_in="3/minute")
+    async with running_app(settings) as (app, client):
+
+        async def post(http: httpx.AsyncClient, provider: str) -> httpx.Response:
+            path = f"/telephony/{provider}/voice"
+            return await http.post(path, content=urlencode(CALL), headers=FORM)
+
+        answered = [(await post(client, p)).status_code for p in ("twilio", "telnyx", "twilio")]
+        assert answered == [200, 200, 200]
+        limited = await post(client, "telnyx")  # both providers' webhooks count together
+        assert limited.status_code == 429
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert "try again in" in limited.json()["detail"]
+
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40_000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+            assert (await post(other, "twilio")).status_code == 200
 
 
 @sqlite_only
@@ -178,3 +235,7 @@ def test_phone_settings_are_checked_at_start_up() -> None:
             settings(telnyx_public_key=bad)
     with pytest.raises(ValidationError):
         settings(dial_in_code_ttl_seconds=5)
+    budget = settings().rate_limit("dial_in")
+    assert (budget.limit, budget.window_seconds) == (30, 60)
+    with pytest.raises(ValidationError, match="rate limit"):
+        settings(rate_limit_dial_in="lots")

@@ -76,7 +76,7 @@ async def get_current_user(
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
-LimitName = Literal["upload", "analyze", "training", "login", "mcp"]
+LimitName = Literal["upload", "analyze", "training", "login", "mcp", "dial_in"]
 
 
 def client_address(request: Request) -> str:

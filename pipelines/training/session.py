@@ -197,6 +197,17 @@ class TrainingService:
             raise TrainingError(404, "training session not found")
         return training
 
+    async def active(self, *, user_id: str, session_id: str) -> TrainingSession:
+        """The user's session, if it can still be practised (a call may join it).
+
+        Raises:
+            TrainingError: 404 when it is not the user's session, 409 when it has ended.
+        """
+        training = await self.owned(user_id=user_id, session_id=session_id)
+        if training.status != "active":
+            raise TrainingError(409, "this session has ended; start a new one")
+        return training
+
     async def history(self, training: TrainingSession) -> list[DialogueTurn]:
         """The session's conversation so far, from SQL."""
         async with self.db.session() as session:

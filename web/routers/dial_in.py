@@ -31,11 +31,9 @@ class DialInCodePublic(BaseModel):
 async def dial_in(session_id: str, user: CurrentUser, services: ServicesDep) -> DialInCodePublic:
     """A single-use code for practising this session by phone; only its trainee may ask."""
     try:
-        training = await services.training.owned(user_id=user.id, session_id=session_id)
+        training = await services.training.active(user_id=user.id, session_id=session_id)
     except TrainingError as exc:
         raise HTTPException(exc.status, exc.message) from exc
-    if training.status != "active":
-        raise HTTPException(status.HTTP_409_CONFLICT, "this session has ended; start a new one")
     try:
         code = await dial_in_codes(services).issue(session_id=training.id, user_id=user.id)
     except DialInError as exc:

@@ -3,8 +3,12 @@
 ``POST /telephony/twilio/voice`` (TwiML) and ``POST /telephony/telnyx/voice`` (TeXML) answer
 an incoming call with a ``<Connect><Stream>`` to ``/telephony/{provider}/stream/{ticket}``.
 With the provider's signing credential set, a webhook without a valid signature gets 403, and
-a stream is accepted only with an unused ticket from a signed webhook; without it (local
-development) the bare ``/telephony/{provider}/stream`` is accepted too.
+a stream is accepted only with an unused ticket from a signed webhook. Without it, in
+development only, no ticket is issued and the bare ``/telephony/{provider}/stream`` is
+accepted; in any other environment the webhook answers 503 and the stream is refused.
+
+The webhooks are rate-limited per client address with ``RATE_LIMIT_DIAL_IN`` (429 with
+``Retry-After``), the budget that also bounds the codes keyed on all calls together.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from fastapi import APIRouter, HTTPException, Request, Response, WebSocket, stat
 from loguru import logger
 from starlette.websockets import WebSocketState
 
-from web.deps import ServicesDep
+from web.deps import ServicesDep, limit_per_client
 from web.services import Services
-from web.telephony import signed, stream_tickets
+from web.telephony import DIAL_IN_LIMIT, not_configured, signed, stream_tickets
 from web.telephony.call import run_phone_call
 from web.telephony.markup import XML_MEDIA_TYPE, stream_url, texml_stream, twiml_stream
 from web.telephony.signatures import public_url, telnyx_signature_valid, twilio_signature_valid
@@ -29,12 +33,17 @@ MAX_WEBHOOK_BYTES = 64 * 1024
 REFUSED = "request signature missing or invalid"
 
 
-@router.post("/twilio/voice", response_class=Response)
+# Every legitimate call makes one webhook request: the dial-in budget, per client address.
+_webhook_limit = [limit_per_client(DIAL_IN_LIMIT)]
+
+
+@router.post("/twilio/voice", response_class=Response, dependencies=_webhook_limit)
 async def twilio_voice(request: Request, services: ServicesDep) -> Response:
     """Answers a call to a Twilio number or SIP domain with a media stream (TwiML)."""
-    body = await _body(request)
     settings = services.settings
-    if settings.twilio_auth_token:
+    _refuse_unconfigured(services, "twilio")
+    body = await _body(request)
+    if signed(settings, "twilio"):
         params = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         url = public_url(request, settings.public_base_url)
         signature = request.headers.get("x-twilio-signature", "")
@@ -45,12 +54,13 @@ async def twilio_voice(request: Request, services: ServicesDep) -> Response:
     return Response(twiml_stream(url), media_type=XML_MEDIA_TYPE)
 
 
-@router.post("/telnyx/voice", response_class=Response)
+@router.post("/telnyx/voice", response_class=Response, dependencies=_webhook_limit)
 async def telnyx_voice(request: Request, services: ServicesDep) -> Response:
     """Answers a call to a Telnyx number or SIP connection with a media stream (TeXML)."""
-    body = await _body(request)
     settings = services.settings
-    if settings.telnyx_public_key:
+    _refuse_unconfigured(services, "telnyx")
+    body = await _body(request)
+    if signed(settings, "telnyx"):
         valid = telnyx_signature_valid(
             settings.telnyx_public_key,
             request.headers.get("telnyx-signature-ed25519", ""),
@@ -81,12 +91,7 @@ async def telnyx_stream(websocket: WebSocket, ticket: str = "") -> None:
 
 async def _stream(websocket: WebSocket, provider: Provider, ticket: str) -> None:
     services: Services = websocket.app.state.services
-    if ticket:
-        admitted = await stream_tickets(services).redeem(ticket, provider)
-    else:
-        admitted = not signed(services.settings, provider)
-    if not admitted:
-        logger.warning("refused a media stream without a valid ticket")
+    if not await _admitted(services, provider, ticket):
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)  # before accept: 403
         return
     await websocket.accept()
@@ -102,6 +107,31 @@ async def _stream(websocket: WebSocket, provider: Provider, ticket: str) -> None
                 logger.debug("a media stream was already closed")
 
 
+async def _admitted(services: Services, provider: Provider, ticket: str) -> bool:
+    """A signed provider's stream needs an unused ticket; an unsigned one's is let in bare,
+    in development only."""
+    settings = services.settings
+    if signed(settings, provider):
+        if await stream_tickets(services).redeem(ticket, provider):
+            return True
+        logger.warning("refused a media stream without a valid ticket")
+        return False
+    if not_configured(settings, provider) is not None:
+        logger.warning("refused a media stream: its provider has no signing credential")
+        return False
+    if ticket:
+        logger.warning("refused a media stream with a ticket its unsigned provider never issues")
+        return False
+    return True
+
+
+def _refuse_unconfigured(services: Services, provider: Provider) -> None:
+    reason = not_configured(services.settings, provider)
+    if reason is not None:
+        logger.warning("refused a voice webhook: its provider has no signing credential")
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, reason)
+
+
 async def _body(request: Request) -> bytes:
     body = await request.body()
     if len(body) > MAX_WEBHOOK_BYTES:
@@ -110,6 +140,12 @@ async def _body(request: Request) -> bytes:
 
 
 async def _stream_url(request: Request, services: Services, provider: Provider) -> str:
+    """The stream URL for the answer: with a fresh ticket when the provider is signed, bare
+    otherwise (an unsigned provider's stream needs none, so none is left in the store)."""
     base = services.settings.public_base_url or str(request.base_url).rstrip("/")
-    ticket = await stream_tickets(services).issue(provider)
+    ticket = (
+        await stream_tickets(services).issue(provider)
+        if signed(services.settings, provider)
+        else None
+    )
     return stream_url(base, provider, ticket)

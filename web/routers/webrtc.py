@@ -56,12 +56,9 @@ class IceBody(BaseModel):
 
 async def _active_session(services: Services, user_id: str, session_id: str) -> TrainingSession:
     try:
-        training = await services.training.owned(user_id=user_id, session_id=session_id)
+        return await services.training.active(user_id=user_id, session_id=session_id)
     except TrainingError as exc:
         raise HTTPException(exc.status, exc.message) from exc
-    if training.status != "active":
-        raise HTTPException(status.HTTP_409_CONFLICT, "this session has ended; start a new one")
-    return training
 
 
 @router.post("/{session_id}/offer", response_model=AnswerBody)

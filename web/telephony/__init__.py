@@ -1,16 +1,27 @@
 """Phone dial-in: Twilio and Telnyx numbers and SIP trunks reach the roleplay bot.
 
 A provider's voice webhook (`web.routers.telephony`) answers the call with markup that opens
-a media stream to the app (`markup`), after checking the provider's signature when its
-credentials are set (`signatures`). The stream (`streams`) first runs the dial-in lobby
-(`lobby`), where the caller keys the session's code, and then the roleplay bot (`call`).
+a media stream to the app (`markup`), after checking the provider's signature (`signatures`).
+The stream (`streams`) first runs the dial-in lobby (`lobby`), where the caller keys the
+session's code, and then the roleplay bot (`call`).
+
+A provider is *signed* when its signing credential is set: its webhooks must carry a valid
+signature and its streams the ticket of a signed webhook. An unsigned provider is a
+development convenience only; in any other environment its webhook and stream are refused.
 """
 
 from __future__ import annotations
 
+from typing import Final
+
 from memory.dial_in import DialInCodes, StreamTickets
 from memory.settings import Settings
 from web.services import Services
+
+CREDENTIALS = {"twilio": "TWILIO_AUTH_TOKEN", "telnyx": "TELNYX_PUBLIC_KEY"}
+"""The setting that signs each provider's webhooks."""
+DIAL_IN_LIMIT: Final = "dial_in"
+"""The rate limit (``RATE_LIMIT_DIAL_IN``) on code attempts and on voice webhooks."""
 
 
 def dial_in_codes(services: Services) -> DialInCodes:
@@ -31,3 +42,18 @@ def signed(settings: Settings, provider: str) -> bool:
     if provider == "twilio":
         return bool(settings.twilio_auth_token)
     return bool(settings.telnyx_public_key)
+
+
+def not_configured(settings: Settings, provider: str) -> str | None:
+    """Why the provider's calls are refused, or None when they may come in: outside
+    development a provider needs its signing credential."""
+    if signed(settings, provider) or settings.environment == "development":
+        return None
+    return f"phone dial-in via {provider} is not configured: set {CREDENTIALS[provider]}"
+
+
+async def spend_code_attempt(services: Services) -> bool:
+    """Counts one code keyed on any call against ``RATE_LIMIT_DIAL_IN``, shared by every
+    caller (and, with Redis, every app process); False once the budget is spent."""
+    limit = services.settings.rate_limit(DIAL_IN_LIMIT)
+    return await services.limiter.hit(f"{DIAL_IN_LIMIT}:all", limit) is None

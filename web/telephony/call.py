@@ -1,7 +1,8 @@
 """A phone call, from the provider's first message to the session's scorecard.
 
 1. The handshake names the stream; the provider's serializer is built for it.
-2. The lobby asks for the dial-in code (`web.telephony.lobby`) and redeems it.
+2. The lobby asks for the dial-in code (`web.telephony.lobby`) and redeems it, within the
+   budget of code attempts all callers share (``RATE_LIMIT_DIAL_IN``).
 3. The session must still be active; the roleplay bot then runs over a
    `FastAPIWebsocketTransport` on the same socket, exactly as a browser call runs
    (`web.calls.run_call`): turns, scores, latency and the recording are stored the same way.
@@ -21,12 +22,11 @@ from pipecat.transports.websocket.fastapi import (
     FastAPIWebsocketTransport,
 )
 
-from memory.dial_in import DialInCode
 from memory.models import TrainingSession
 from pipelines.training.session import TrainingError
 from web.calls import run_call
 from web.services import Services
-from web.telephony import dial_in_codes
+from web.telephony import dial_in_codes, spend_code_attempt
 from web.telephony.lobby import ENDED, DialInLobby
 from web.telephony.streams import (
     CALL_INPUT_SAMPLE_RATE,
@@ -50,12 +50,18 @@ async def run_phone_call(websocket: WebSocket, provider: Provider, services: Ser
         logger.warning("a media stream closed or never started properly")
         return
     serializer = serializer_for(start, services.settings)
-    lobby = DialInLobby(websocket=websocket, serializer=serializer, codes=dial_in_codes(services))
+    lobby = DialInLobby(
+        websocket=websocket,
+        serializer=serializer,
+        codes=dial_in_codes(services),
+        budget=lambda: spend_code_attempt(services),
+    )
     code = await lobby.admit()
     if code is None:
         return
-    training = await _active_session(services, code)
-    if training is None:
+    try:
+        training = await services.training.active(user_id=code.user_id, session_id=code.session_id)
+    except TrainingError:
         await lobby.hang_up(ENDED)
         return
     transport = FastAPIWebsocketTransport(
@@ -81,14 +87,6 @@ async def run_phone_call(websocket: WebSocket, provider: Provider, services: Ser
         logger.exception("a phone call ended with an error")
     finally:
         await _end_session(services, training)
-
-
-async def _active_session(services: Services, code: DialInCode) -> TrainingSession | None:
-    try:
-        training = await services.training.owned(user_id=code.user_id, session_id=code.session_id)
-    except TrainingError:
-        return None
-    return training if training.status == "active" else None
 
 
 async def _end_session(services: Services, training: TrainingSession) -> None:

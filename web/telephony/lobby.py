@@ -12,8 +12,14 @@ Prompts are espeak-ng speech sent in one go: the provider buffers and plays it, 
 pressed while it plays sends ``clear`` so the caller is not talked over. Keys: six digits
 submit a code by themselves; ``#`` submits early; ``*`` starts again. A code that is not
 recognised gets a spoken retry, and the third one a spoken goodbye; a used or expired code
-gets its own spoken goodbye at once, as nothing typed again can help. A goodbye is allowed to
-finish playing before the socket closes.
+gets its own spoken goodbye at once, as nothing typed again can help. Each code submitted
+spends one attempt from a budget all callers share (``RATE_LIMIT_DIAL_IN``), so many calls in
+parallel guess no faster than the budget allows; once it is spent the caller is told to try
+again in a minute and hung up, and the code is not redeemed. A goodbye is allowed to finish
+playing before the socket closes.
+
+The prompts are a handful of fixed sentences, so their phone-rate audio is synthesised once
+per process and kept (`prompt_audio`), rather than running espeak-ng on every call.
 
 No receive is ever cancelled (a cancelled websocket read can lose a message the bot needs);
 the lobby's deadline is checked as messages arrive, and providers stream audio every 20 ms.
@@ -22,7 +28,8 @@ the lobby's deadline is checked as messages arrive, and providers stream audio e
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+import threading
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 
 import numpy as np
@@ -40,12 +47,14 @@ from pipecat.serializers.base_serializer import FrameSerializer
 
 from memory.dial_in import CODE_DIGITS, DialInCode, DialInCodes
 from pipelines.phone_serializer import event_of
-from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize_async
+from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
 from web.telephony.streams import PHONE_SAMPLE_RATE
 
 LOBBY_VOICE = EspeakVoice(rate_wpm=155)
 CHUNK_SAMPLES = PHONE_SAMPLE_RATE * 40 // 1000  # 40 ms per media message, as the bot sends
 MAX_GOODBYE_WAIT_SECS = 15.0
+MAX_CACHED_PROMPTS = 32
+"""Prompt audio kept per process; texts beyond it (none today) are synthesised each time."""
 
 WELCOME = (
     "Welcome to Champion Clone. Please key in the six digit dial-in code from the app. "
@@ -57,7 +66,30 @@ USED = "That code has already been used. Get a new code in the app and call agai
 EXPIRED = "That code has expired. Get a new code in the app and call again. Goodbye."
 ENDED = "That practice session has ended. Start a new one in the app and call again. Goodbye."
 TIMED_OUT = "No code was keyed in. Goodbye."
+TOO_MANY = "There have been too many attempts. Please try again in a minute. Goodbye."
 FAREWELLS = {"used": USED, "expired": EXPIRED}
+
+CodeBudget = Callable[[], Awaitable[bool]]
+"""Spends one code attempt from the budget all callers share; False once it is spent."""
+
+_prompts: dict[str, np.ndarray] = {}
+_prompts_lock = threading.Lock()
+
+
+def prompt_audio(text: str) -> np.ndarray:
+    """``text`` in the lobby's voice at the phone's rate (int16, read-only), synthesised once
+    per process. Blocks while espeak-ng works: call it in a worker thread. Thread-safe: a text
+    asked for by several calls at once is synthesised by the first, the others wait for it.
+    """
+    with _prompts_lock:
+        audio = _prompts.get(text)
+        if audio is None:
+            speech = synthesize(text, LOBBY_VOICE)
+            audio = soxr.resample(speech, SAMPLE_RATE, PHONE_SAMPLE_RATE).astype(np.int16)
+            audio.flags.writeable = False  # shared by every call
+            if len(_prompts) < MAX_CACHED_PROMPTS:
+                _prompts[text] = audio
+        return audio
 
 
 class DialInLobby:
@@ -67,6 +99,7 @@ class DialInLobby:
         websocket: the accepted media stream, its handshake read.
         serializer: the provider's serializer for this stream (the bot's, afterwards).
         codes: where codes are redeemed.
+        budget: spends one code attempt from the budget all callers share.
         attempts: codes a caller may get wrong before the lobby hangs up.
         deadline_secs: how long a caller has to key a valid code.
     """
@@ -77,12 +110,14 @@ class DialInLobby:
         websocket: WebSocket,
         serializer: FrameSerializer,
         codes: DialInCodes,
+        budget: CodeBudget,
         attempts: int = 3,
         deadline_secs: float = 120.0,
     ) -> None:
         self.websocket = websocket
         self.serializer = serializer
         self.codes = codes
+        self.budget = budget
         self.attempts = attempts
         self.deadline_secs = deadline_secs
         self.hung_up = False
@@ -93,7 +128,8 @@ class DialInLobby:
 
         Returns:
             The accepted code; None when the caller hung up, or was told goodbye (unknown
-            code three times, a used or expired code, no code in time).
+            code three times, a used or expired code, no code in time, too many attempts
+            by all callers).
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.deadline_secs
@@ -110,6 +146,10 @@ class DialInLobby:
                 keyed, code = typed(keyed, key)
                 if code is None:
                     continue
+                if not await self.budget():
+                    logger.warning("a dial-in code was refused: the code attempt budget is spent")
+                    await self.hang_up(TOO_MANY)
+                    return None
                 redemption = await self.codes.redeem(code)
                 if redemption.code is not None:
                     return redemption.code
@@ -125,8 +165,9 @@ class DialInLobby:
 
     async def say(self, text: str) -> None:
         """Speaks ``text`` to the caller (queued after anything still playing)."""
-        speech = await synthesize_async(text, LOBBY_VOICE)
-        audio = soxr.resample(speech, SAMPLE_RATE, PHONE_SAMPLE_RATE).astype(np.int16)
+        audio = _prompts.get(text)
+        if audio is None:
+            audio = await asyncio.to_thread(prompt_audio, text)
         for start in range(0, audio.size, CHUNK_SAMPLES):
             chunk = audio[start : start + CHUNK_SAMPLES].tobytes()
             await self._send(OutputAudioRawFrame(chunk, PHONE_SAMPLE_RATE, 1))

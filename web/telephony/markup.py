@@ -33,15 +33,16 @@ def texml_stream(stream_url: str) -> str:
     )
 
 
-def stream_url(base_url: str, provider: str, ticket: str) -> str:
+def stream_url(base_url: str, provider: str, ticket: str | None) -> str:
     """The websocket URL of a provider's media stream, carrying the stream's ticket.
 
     Args:
         base_url: the app's public http(s) address, without a trailing slash.
         provider: "twilio" or "telnyx".
         ticket: the stream ticket (URL-safe); it rides in the path because Twilio drops
-            query strings from stream URLs.
+            query strings from stream URLs. None for an unsigned provider (development).
     """
     scheme, rest = base_url.split("://", 1)
     ws_scheme = "wss" if scheme == "https" else "ws"
-    return f"{ws_scheme}://{rest}/telephony/{provider}/stream/{ticket}"
+    url = f"{ws_scheme}://{rest}/telephony/{provider}/stream"
+    return f"{url}/{ticket}" if ticket else url
