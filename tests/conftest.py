@@ -96,6 +96,17 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
     await redis_store.close()
 
 
+@pytest.fixture(params=["in-process", "redis"])
+def limiter_settings(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Settings for rate limits counted in process, or shared in Redis."""
+    if request.param == "in-process":
+        return {}
+    return {
+        "redis_url": request.getfixturevalue("redis_url"),
+        "redis_prefix": request.getfixturevalue("redis_prefix"),
+    }
+
+
 @pytest.fixture
 def redis_prefix() -> str:
     """A key prefix no other test uses."""

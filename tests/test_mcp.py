@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -155,16 +154,10 @@ async def test_http_needs_a_valid_token(make_settings: Callable[..., Settings]) 
         assert good.json()["result"]["serverInfo"]["name"] == "champion-clone"
 
 
-@pytest.mark.parametrize("shared", [False, True], ids=["in-process", "redis"])
 async def test_http_is_rate_limited_per_user(
-    make_settings: Callable[..., Settings], request: pytest.FixtureRequest, shared: bool
+    make_settings: Callable[..., Settings], limiter_settings: dict[str, str]
 ) -> None:
-    extra = {}
-    if shared:
-        extra = {
-            "redis_url": request.getfixturevalue("redis_url"),
-            "redis_prefix": request.getfixturevalue("redis_prefix"),
-        }
+    extra = limiter_settings
     settings = make_settings(rate_limit_mcp="2/minute", **extra)
     async with running_app(settings) as (_app, client):
         alice, bob = await sign_up(client), await sign_up(client)

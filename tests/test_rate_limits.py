@@ -18,16 +18,10 @@ async def _login(client: httpx.AsyncClient, email: str = "x@example.com") -> htt
     return await client.post("/auth/login", json={"email": email, "password": PASSWORD})
 
 
-@pytest.mark.parametrize("shared", [False, True], ids=["in-process", "redis"])
 async def test_login_limit_answers_429_with_retry_after(
-    make_settings: Callable[..., Settings], request: pytest.FixtureRequest, shared: bool
+    make_settings: Callable[..., Settings], limiter_settings: dict[str, str]
 ) -> None:
-    extra = {}
-    if shared:
-        extra = {
-            "redis_url": request.getfixturevalue("redis_url"),
-            "redis_prefix": request.getfixturevalue("redis_prefix"),
-        }
+    extra = limiter_settings
     async with running_app(make_settings(rate_limit_login="3/minute", **extra)) as (_app, client):
         await client.post("/auth/register", json={"email": "x@example.com", "password": PASSWORD})
         statuses = [(await _login(client)).status_code for _ in range(3)]
