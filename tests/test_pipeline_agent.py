@@ -359,3 +359,39 @@ async def test_other_frames_pass_through_in_their_direction(
     )
     assert up == [speaking] and down == []
     assert [t.index for t in await stored_turns(call)] == [GREETING_INDEX]
+
+
+class SlowerStore(SlowStore):
+    """Storing the trainee's turn is slow too."""
+
+    async def record_trainee_turn(self, training: Any, text: str, **timing: Any) -> Any:
+        await asyncio.sleep(self._delay)
+        return await self._service.record_trainee_turn(training, text, **timing)
+
+
+async def test_a_session_ended_right_after_a_reply_waits_for_its_turns(
+    call_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call = await call_factory()
+    call.agent.service = SlowerStore(call.agent.service, delay=0.5)
+    training = call.agent.training
+    writes = call.service.writes
+    began = asyncio.Event()
+    begin = writes.begin
+
+    def begin_and_tell(session_id: str) -> asyncio.Future[None]:
+        began.set()
+        return begin(session_id)
+
+    monkeypatch.setattr(writes, "begin", begin_and_tell)
+    # The trainee hangs up as soon as the reply has gone out, and the app ends the session at
+    # once, while the turns are still being written (the pipeline ends right after the turn).
+    turn = [user_turn(call, TRAINEE_LINE)]
+    running = asyncio.create_task(run_test(call.agent, frames_to_send=turn))
+    await asyncio.wait_for(began.wait(), timeout=30)
+    ended = await call.service.end(user_id=training.user_id, session_id=training.id)
+    await running
+
+    assert ended.scorecard is not None and ended.scorecard["turn_count"] == 1
+    assert [t.role for t in await stored_turns(call)] == ["ai", "trainee", "ai"]
+    assert await writes.settled(training.id, within_secs=0)  # nothing left open

@@ -32,6 +32,8 @@ from pipelines.latency import with_client_report
 from pipelines.training.session import TrainingService
 from pipelines.training.types import DialogueEngine, DialogueTurn, TrainingContext
 
+STORE_DRAIN_SECS = 15.0  # how long a call that ends waits for its last turns to be stored
+
 
 def _last_user_text(frame: LLMContextFrame) -> str:
     for message in reversed(frame.context.get_messages()):
@@ -83,6 +85,7 @@ class TrainingAgentProcessor(FrameProcessor):
         self._reply_rows: dict[int, asyncio.Future[str | None]] = {}
         # The last reply's row and server breakdown, for the client's report.
         self._latency: tuple[str, dict[str, Any]] | None = None
+        self._stores: set[asyncio.Task[None]] = set()
 
     def can_generate_metrics(self) -> bool:
         """The time to the reply is reported as TTFB, like an LLM service's."""
@@ -127,10 +130,37 @@ class TrainingAgentProcessor(FrameProcessor):
         await self.push_frame(LLMFullResponseEndFrame())
         started_at = self.seconds()
         self._history = [*history, DialogueTurn("ai", reply, started_at, None)]
-        # Storing (and then scoring) runs beside the audio path, one turn after another.
-        self.create_task(self._store(reply_no, text, ended_at, reply, started_at), "store-turn")
+        # Storing (and then scoring) runs beside the audio path, one turn after another. The
+        # write is registered at once, so a session ended right after this reply waits for it.
+        write = self.service.writes.begin(self.training.id)
+        store = self.create_task(
+            self._store(reply_no, text, ended_at, reply, started_at, write), "store-turn"
+        )
+        self._stores.add(store)
+        store.add_done_callback(self._stores.discard)
 
     async def _store(
+        self,
+        reply_no: int,
+        text: str,
+        ended_at: float,
+        reply: str,
+        started_at: float,
+        write: asyncio.Future[None],
+    ) -> None:
+        try:
+            await self._store_and_score(reply_no, text, ended_at, reply, started_at)
+        finally:
+            self.service.writes.finish(self.training.id, write)
+
+    async def cleanup(self) -> None:
+        """Lets the turns still being stored finish (bounded) before the call ends: what was
+        said is never dropped at hang-up."""
+        if self._stores:
+            await asyncio.wait(set(self._stores), timeout=STORE_DRAIN_SECS)
+        await super().cleanup()
+
+    async def _store_and_score(
         self, reply_no: int, text: str, ended_at: float, reply: str, started_at: float
     ) -> None:
         row: str | None = None

@@ -8,6 +8,7 @@ with a scorecard.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from memory.models import Champion, Scenario, TrainingSession, Turn
 from memory.pattern_index import ensure_indexed
 from memory.queries import training as queries
 from memory.vectors import VectorStore
+from pipelines.training.pending import PendingWrites
 from pipelines.training.retrieval import QdrantChampionLines
 from pipelines.training.scorecard import build_scorecard
 from pipelines.training.types import (
@@ -31,6 +33,8 @@ from pipelines.training.types import (
 )
 
 DialogueFactory = Callable[[str, ChampionLines], DialogueEngine]
+logger = logging.getLogger(__name__)
+WRITE_WAIT_SECS = 15.0  # how long ending a session waits for a call's last turn to be stored
 
 
 class TrainingError(Exception):
@@ -140,6 +144,8 @@ class TrainingService:
         self.dialogue = dialogue
         self.scorer = scorer
         self.pass_threshold = pass_threshold
+        # Turns live calls in this process are still storing: ending a session waits for them.
+        self.writes = PendingWrites()
 
     def lines(self, champion_id: str) -> ChampionLines:
         """The champion's real lines, for the champion's way."""
@@ -275,8 +281,11 @@ class TrainingService:
         return Replied(reply, score, turn.index, engine.name)
 
     async def end(self, *, user_id: str, session_id: str) -> TrainingSession:
-        """Ends the session with its scorecard, built from SQL (ending twice is harmless)."""
+        """Ends the session with its scorecard, built from SQL (ending twice is harmless).
+        Turns a call in this process is still storing are waited for first."""
         training = await self.owned(user_id=user_id, session_id=session_id)
+        if not await self.writes.settled(training.id, within_secs=WRITE_WAIT_SECS):
+            logger.warning("ended a session while a call was still storing a turn")
         if training.status == "ended" and training.scorecard is not None:
             return training
         ctx = await self.context(training)
