@@ -291,6 +291,34 @@ async def test_latency_is_stored_on_the_reply_and_completed_by_the_client(
     assert greeting.latency_ms is None and trainee.latency_ms is None
 
 
+async def test_a_client_report_before_the_server_figure_is_kept_for_it(
+    call_factory: Callable[..., Any],
+) -> None:
+    call = await call_factory()
+    call.agent.service = SlowStore(call.agent.service, delay=0.5)
+    client_report = RTVIClientMessageFrame(
+        msg_id="1", type="turn-latency", data={"latency_ms": 950.0}
+    )
+
+    await run_test(
+        call.agent,
+        frames_to_send=[
+            user_turn(call, TRAINEE_LINE),
+            SleepFrame(sleep=0.1),  # the reply goes to the TTS; its row is still being written
+            # The browser hears the reply while the server is still writing the reply's row,
+            # so its report comes before the server's figure is recorded.
+            BotStartedSpeakingFrame(),
+            client_report,
+            SleepFrame(sleep=1.5),
+        ],
+        observers=[LatencyReporter(call.agent, [SERVER_PARTS], BotStartedSpeakingFrame)],
+    )
+
+    _greeting, _trainee, ai = await stored_turns(call)
+    assert ai.latency_ms == 950.0
+    assert ai.latency_breakdown == {**SERVER_PARTS, "client_ms": 950.0, "transport_ms": 218.6}
+
+
 class SlowStore:
     """The training service on a database slower than the TTS: storing the AI's turn takes
     longer than the reply takes to start playing."""

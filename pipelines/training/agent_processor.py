@@ -86,6 +86,9 @@ class TrainingAgentProcessor(FrameProcessor):
         # The last reply's row and server breakdown, for the client's report.
         self._latency: tuple[str, dict[str, Any]] | None = None
         self._stores: set[asyncio.Task[None]] = set()
+        # A client report that came before the server's figure (the reply's row was still
+        # being written): applied as soon as that figure is recorded.
+        self._early_report: float | None = None
 
     def can_generate_metrics(self) -> bool:
         """The time to the reply is reported as TTFB, like an LLM service's."""
@@ -123,6 +126,7 @@ class TrainingAgentProcessor(FrameProcessor):
             logger.exception("training agent could not answer a turn")
             reply = "Sorry, could you say that again?"
         await self.stop_ttfb_metrics()
+        self._latency, self._early_report = None, None  # reports from here on are this reply's
         self._replies += 1
         reply_no = self._replies
         self._reply_rows[reply_no] = asyncio.get_running_loop().create_future()
@@ -212,6 +216,9 @@ class TrainingAgentProcessor(FrameProcessor):
         if row is not None:
             self._latency = (row, breakdown)
             await self.service.set_latency(row, latency_ms, breakdown)
+            if self._early_report is not None:
+                early, self._early_report = self._early_report, None
+                await self._apply_client_report(early)
         await self.push_frame(
             RTVIServerMessageFrame(
                 data={
@@ -227,12 +234,18 @@ class TrainingAgentProcessor(FrameProcessor):
         """The client's own voice-to-voice figure for the last turn completes its breakdown;
         the turn's latency becomes what the trainee actually heard."""
         value = data.get("latency_ms") if isinstance(data, dict) else None
-        if self._latency is None:
-            return
         if not isinstance(value, int | float) or isinstance(value, bool):
             return
+        if self._latency is None:
+            self._early_report = float(value)  # the server's figure is still on its way
+            return
+        await self._apply_client_report(float(value))
+
+    async def _apply_client_report(self, client_ms: float) -> None:
+        if self._latency is None:
+            return
         row, server = self._latency
-        breakdown = with_client_report(server, float(value))
+        breakdown = with_client_report(server, client_ms)
         if breakdown is None:
             return
         self._latency = None  # one report per turn
