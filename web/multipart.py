@@ -8,10 +8,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
 
 MAX_TEXT_FIELD_BYTES = 10_000
+
+
+def multipart_request_body(properties: dict[str, Any], *, required: list[str]) -> dict[str, Any]:
+    """OpenAPI ``openapi_extra`` for a route that reads its multipart form itself."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {"type": "object", "required": required, "properties": properties}
+                }
+            },
+        }
+    }
 
 
 class MultipartRejected(Exception):

@@ -12,6 +12,7 @@ from memory.queries import champions as champion_queries
 from memory.queries import jobs as job_queries
 from memory.schemas import ChampionPublic, ChampionSummary, UploadAccepted
 from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_user
+from web.multipart import multipart_request_body
 from web.uploads import receive_upload, store_upload
 
 router = APIRouter(tags=["champions"])
@@ -34,29 +35,19 @@ async def owned_champion_or_404(
     response_model=UploadAccepted,
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[limit_per_user("upload")],
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {
-                            "file": {"type": "string", "format": "binary"},
-                            "name": {"type": "string", "maxLength": 200},
-                            "champion_speaker": {
-                                "type": "string",
-                                "pattern": "^S[0-9]{1,2}$",
-                                "description": "Which speaker is the champion (S0 = first "
-                                "channel or first voice); default: whoever talks most.",
-                            },
-                        },
-                    }
-                }
+    openapi_extra=multipart_request_body(
+        {
+            "file": {"type": "string", "format": "binary"},
+            "name": {"type": "string", "maxLength": 200},
+            "champion_speaker": {
+                "type": "string",
+                "pattern": "^S[0-9]{1,2}$",
+                "description": "Which speaker is the champion (S0 = first "
+                "channel or first voice); default: whoever talks most.",
             },
-        }
-    },
+        },
+        required=["file"],
+    ),
 )
 async def upload(
     request: Request, user: CurrentUser, services: ServicesDep, session: SessionDep

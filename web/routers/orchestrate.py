@@ -19,6 +19,7 @@ from ingest.validate import UploadRejected, printable_text
 from memory.queries import champions as champion_queries
 from memory.schemas import UploadAccepted
 from web.deps import CurrentUser, ServicesDep, enforce_user_limit, limit_per_user
+from web.multipart import multipart_request_body
 from web.services import Services
 from web.uploads import ReceivedUpload, champion_name, receive_form, store_upload
 
@@ -120,38 +121,27 @@ def _name(context: dict[str, Any], upload: ReceivedUpload) -> str | None:
     "/orchestrate",
     response_model=OrchestrationReport,
     dependencies=[limit_per_user("training")],
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["task"],
-                        "properties": {
-                            "task": {
-                                "type": "string",
-                                "minLength": 1,
-                                "maxLength": MAX_TASK_CHARS,
-                                "description": "What to do, in plain words.",
-                            },
-                            "context": {
-                                "type": "string",
-                                "description": "A JSON object of extra facts: champion_id, "
-                                "name (of an uploaded champion), mode, difficulty.",
-                            },
-                            "file": {
-                                "type": "string",
-                                "format": "binary",
-                                "description": "A recording to store and process, as for "
-                                "POST /upload.",
-                            },
-                        },
-                    }
-                }
+    openapi_extra=multipart_request_body(
+        {
+            "task": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_TASK_CHARS,
+                "description": "What to do, in plain words.",
             },
-        }
-    },
+            "context": {
+                "type": "string",
+                "description": "A JSON object of extra facts: champion_id, "
+                "name (of an uploaded champion), mode, difficulty.",
+            },
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "description": "A recording to store and process, as for POST /upload.",
+            },
+        },
+        required=["task"],
+    ),
 )
 async def orchestrate(
     request: Request, user: CurrentUser, services: ServicesDep
