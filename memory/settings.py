@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from memory.packaged_models import models_folder
 from memory.whisper_models import whisper_available
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "your-secret-here", "dev-secret"}
@@ -111,7 +112,9 @@ class Settings(BaseSettings):
     elevenlabs_api_key: str = ""
     elevenlabs_tts_model: str = "eleven_flash_v2_5"
     stt_provider: Literal["auto", "deepgram", "whisper", "offline"] = "auto"
-    whisper_model: str = "small"
+    whisper_model: str = "base"
+    whisper_live_model: str = "tiny.en"
+    models_dir: Path | None = None
     anthropic_live_model: str = "claude-sonnet-4-5"
     anthropic_analysis_model: str = "claude-opus-4-1"
 
@@ -193,6 +196,11 @@ class Settings(BaseSettings):
         return self.media_dir_override or self.data_dir / "media"
 
     @property
+    def models_folder(self) -> Path:
+        """Where `champion-clone models` installs the packaged speech models."""
+        return models_folder(self.models_dir)
+
+    @property
     def max_upload_bytes(self) -> int:
         """The upload size limit in bytes."""
         return self.max_upload_mb * 1024 * 1024
@@ -219,7 +227,8 @@ class Settings(BaseSettings):
         elif self.deepgram_api_key.strip():
             stt = "deepgram"
         else:
-            stt = "whisper" if whisper_available(self.whisper_model) else "offline"
+            present = whisper_available(self.whisper_model, models_dir=self.models_folder)
+            stt = "whisper" if present else "offline"
         return {
             "stt": stt,
             "llm": "anthropic" if self.anthropic_api_key.strip() else "offline",

@@ -1,8 +1,10 @@
 """faster-whisper models on this machine: where they are, and the one loaded copy of each.
 
 Ingest and the live calls both find models here. Nothing here touches the network. A model
-counts as present when it is a local folder holding a CTranslate2 ``model.bin``, or a model
-name / Hugging Face repo id whose files are already in the local Hugging Face cache.
+counts as present when it is a local folder holding a CTranslate2 ``model.bin``, a model the
+product installs from the package registries (`memory.packaged_models`: "base", "tiny.en"),
+verified against its pinned digests, or a model name / Hugging Face repo id whose files are
+already in the local Hugging Face cache.
 
 A loaded model costs seconds of CPU and hundreds of MB, so `WhisperModelCache` loads each
 (folder, device, compute type) once per process and hands the same object to every caller
@@ -21,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from memory.packaged_models import find_packaged, installed_model
+
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
@@ -28,13 +32,18 @@ ModelKey = tuple[str, str, str]
 """(model folder, device, compute type): what makes two loaded models differ."""
 
 
-def local_whisper_model(model: str, *, cache_dir: str | Path | None = None) -> Path | None:
+def local_whisper_model(
+    model: str, *, models_dir: Path | None = None, cache_dir: str | Path | None = None
+) -> Path | None:
     """The local folder holding ``model``, or None when it would have to be downloaded.
 
-    Loading faster-whisper from the returned folder never reaches the network.
+    Loading faster-whisper from the returned folder never reaches the network. A name the
+    product installs from the registries ("base", "tiny.en") resolves to its verified folder
+    under ``models_dir`` first, then, as any other name, through the Hugging Face cache.
 
     Args:
         model: a faster-whisper model name ("small"), a repo id, or a folder path.
+        models_dir: the folder `champion-clone models` installs into; None is the default.
         cache_dir: the Hugging Face cache to look in; None uses the default one.
 
     Returns:
@@ -45,6 +54,11 @@ def local_whisper_model(model: str, *, cache_dir: str | Path | None = None) -> P
     folder = Path(model).expanduser()
     if folder.is_dir():
         return folder if (folder / "model.bin").is_file() else None
+    packaged = find_packaged(model)
+    if packaged is not None and packaged.kind == "whisper":
+        found_packaged = installed_model(packaged.name, models_dir=models_dir)
+        if found_packaged is not None:
+            return found_packaged
     repo_id = model if "/" in model else _repo_for(model)
     if repo_id is None:
         return None
@@ -57,14 +71,32 @@ def local_whisper_model(model: str, *, cache_dir: str | Path | None = None) -> P
     return Path(found).parent if isinstance(found, str) else None
 
 
-def whisper_available(model: str, *, cache_dir: str | Path | None = None) -> bool:
+def whisper_available(
+    model: str, *, models_dir: Path | None = None, cache_dir: str | Path | None = None
+) -> bool:
     """Whether ``model`` can be loaded without a download (see `local_whisper_model`).
 
     Args:
         model: a faster-whisper model name ("small"), a repo id, or a folder path.
+        models_dir: the folder `champion-clone models` installs into; None is the default.
         cache_dir: the Hugging Face cache to look in; None uses the default one.
     """
-    return local_whisper_model(model, cache_dir=cache_dir) is not None
+    return local_whisper_model(model, models_dir=models_dir, cache_dir=cache_dir) is not None
+
+
+def first_whisper_model(
+    candidates: list[str], *, models_dir: Path | None = None
+) -> tuple[str, Path] | None:
+    """The first of ``candidates`` that is on this machine, with its folder, or None.
+
+    Used to fail over from the configured model to the other packaged one when a package
+    went missing or a file was damaged.
+    """
+    for name in dict.fromkeys(c for c in candidates if c):
+        folder = local_whisper_model(name, models_dir=models_dir)
+        if folder is not None:
+            return name, folder
+    return None
 
 
 def _repo_for(name: str) -> str | None:
@@ -108,7 +140,9 @@ class WhisperModelCache:
         self._loading: dict[ModelKey, threading.Lock] = {}
         self._lock = threading.Lock()  # guards the two dicts, never held while loading
 
-    def get(self, model: str, *, device: str, compute_type: str) -> WhisperModel:
+    def get(
+        self, model: str, *, device: str, compute_type: str, models_dir: Path | None = None
+    ) -> WhisperModel:
         """The loaded ``model``, loading it first if no caller has yet (blocking, seconds).
 
         Args:
@@ -116,12 +150,13 @@ class WhisperModelCache:
                 already be on this machine (see `local_whisper_model`).
             device: where CTranslate2 runs the model ("cpu", "cuda", "auto").
             compute_type: the CTranslate2 compute type ("int8" suits a CPU).
+            models_dir: the folder `champion-clone models` installs into; None is the default.
 
         Raises:
             FileNotFoundError: ``model`` is not on this machine; it is never downloaded.
             Exception: whatever faster-whisper or CTranslate2 raise for a model that does not load.
         """
-        folder = local_whisper_model(model)
+        folder = local_whisper_model(model, models_dir=models_dir)
         if folder is None:
             raise FileNotFoundError(f"whisper model {model!r} is not on this machine")
         # A name and its cache snapshot, or two spellings of one folder, share one model.

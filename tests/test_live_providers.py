@@ -198,9 +198,9 @@ def test_forced_whisper_without_the_model_names_the_model_and_never_downloads(
     tmp_path: Path, fake_whisper: list[tuple[str, dict[str, Any]]]
 ) -> None:
     missing = str(tmp_path / "no-such-model")
-    with pytest.raises(ValueError, match=r"WHISPER_MODEL=.*no-such-model"):
+    with pytest.raises(ValueError, match=r"WHISPER_LIVE_MODEL=.*no-such-model"):
         stt("whisper", key=SECRET, model=missing)
-    with pytest.raises(ValueError, match="WHISPER_MODEL='large-v3'"):
+    with pytest.raises(ValueError, match="WHISPER_LIVE_MODEL='large-v3'"):
         stt("whisper", model="large-v3")  # a bare name that is not in the cache
     assert fake_whisper == []  # nothing was even tried
 

@@ -114,7 +114,9 @@ async def run_call(
             make_live_stt,
             deepgram_api_key=settings.deepgram_api_key,
             stt_provider=settings.stt_provider,
-            whisper_model=settings.whisper_model,
+            whisper_model=settings.whisper_live_model,
+            whisper_fallbacks=(settings.whisper_model,),
+            models_dir=settings.models_folder,
         )
     except ValueError:  # a forced STT_PROVIDER that cannot work: the trainee is still heard
         logger.error("STT_PROVIDER cannot serve calls (see the start-up log); using pocketsphinx")

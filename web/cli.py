@@ -13,6 +13,7 @@ from rich.console import Console
 
 from memory.db import Database
 from memory.settings import Settings
+from web.cli_models import models_app
 
 app = typer.Typer(
     help="Champion Clone: practise selling against a clone of your best seller.",
@@ -22,6 +23,7 @@ db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 tools_app = typer.Typer(help="The agents' tool definitions.", no_args_is_help=True)
 app.add_typer(tools_app, name="tools")
+app.add_typer(models_app, name="models")
 console = Console(stderr=True)
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import logging
+from pathlib import Path
 
 from ingest.providers.anthropic_analysis import ClaudePatternAnalyzer, ClaudeScenarioGenerator
 from ingest.providers.deepgram import DeepgramTranscriber
 from ingest.providers.elevenlabs_clone import ElevenLabsVoiceCloner
 from ingest.providers.whisper import WhisperTranscriber
 from ingest.types import PatternAnalyzer, ScenarioGenerator, Transcriber, VoiceCloner
-from memory.whisper_models import whisper_available
+from memory.whisper_models import first_whisper_model
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ def make_transcriber(
     offline: Transcriber,
     deepgram_model: str = "nova-3",
     language: str | None = None,
+    whisper_fallbacks: tuple[str, ...] = (),
+    models_dir: Path | None = None,
 ) -> Transcriber:
     """The batch transcriber for ingest.
 
@@ -47,6 +50,9 @@ def make_transcriber(
         offline: the offline transcriber to fall back to.
         deepgram_model: the Deepgram model.
         language: a language hint for the cloud or local model; None detects it.
+        whisper_fallbacks: other whisper models to use, in order, when ``whisper_model`` is
+            not on this machine (a package went missing, a file was damaged).
+        models_dir: the folder `champion-clone models` installs into; None is the default.
 
     Raises:
         ValueError: ``stt_provider`` is not one of `STT_PROVIDERS`.
@@ -60,9 +66,15 @@ def make_transcriber(
     if stt_provider == "deepgram":
         _log_once(logging.WARNING, "deepgram chosen but no key is set; transcribing offline")
         return offline
-    if stt_provider in ("auto", "whisper") and whisper_available(whisper_model):
+    found = None
+    if stt_provider in ("auto", "whisper"):
+        found = first_whisper_model([whisper_model, *whisper_fallbacks], models_dir=models_dir)
+    if found is not None:
+        name, folder = found
+        if name != whisper_model:
+            _log_once(logging.WARNING, "the configured whisper model is missing; using another")
         _log_once(logging.INFO, "ingest transcription: whisper (local model)")
-        return WhisperTranscriber(model=whisper_model, language=language)
+        return WhisperTranscriber(model=str(folder), language=language, model_name=name)
     if stt_provider == "whisper":
         _log_once(logging.WARNING, "the whisper model is not on this machine; transcribing offline")
         return offline

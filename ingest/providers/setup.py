@@ -37,6 +37,8 @@ class IngestProviders:
                 deepgram_api_key=settings.deepgram_api_key,
                 stt_provider=settings.stt_provider,
                 whisper_model=settings.whisper_model,
+                whisper_fallbacks=(settings.whisper_live_model,),
+                models_dir=settings.models_folder,
                 offline=offline_stt,
             ),
             analyzer=make_pattern_analyzer(

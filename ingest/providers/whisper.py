@@ -16,6 +16,7 @@ from typing import Any
 
 from ingest.types import ExtractedAudio, ProgressCallback, Segment, TranscriptResult, Word
 from memory.provider_errors import ProviderError
+from memory.whisper_models import shared_whisper_models
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +33,11 @@ class WhisperTranscriber:
         device: where CTranslate2 runs the model ("cpu", "cuda", "auto").
         compute_type: the CTranslate2 compute type ("int8" suits a CPU).
         local_files_only: never download; the model must be a folder or already cached.
-        model_factory: builds the model from ``model``; the default builds a
-            ``faster_whisper.WhisperModel``. Tests pass a fake.
+        model_factory: builds the model from ``model``; the default takes it from the
+            process-wide model cache (one loaded copy shared with live calls), or, when
+            downloads are allowed, builds a ``faster_whisper.WhisperModel``. Tests pass a fake.
+        model_name: the name to report for the model (``model`` when None), e.g. "base"
+            for a packaged model's folder.
     """
 
     name = PROVIDER
@@ -48,8 +52,10 @@ class WhisperTranscriber:
         compute_type: str = "int8",
         local_files_only: bool = True,
         model_factory: Callable[[str], Any] | None = None,
+        model_name: str | None = None,
     ) -> None:
         self._model_name = model
+        self.model_name = model_name or model
         self._language = language
         self._beam_size = beam_size
         self._device = device
@@ -131,6 +137,10 @@ class WhisperTranscriber:
             return self._model
 
     def _build_model(self, model: str) -> Any:
+        if self._local_files_only:
+            return shared_whisper_models().get(
+                model, device=self._device, compute_type=self._compute_type
+            )
         from faster_whisper import WhisperModel
 
         return WhisperModel(

@@ -24,7 +24,7 @@ from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
-from memory.whisper_models import local_whisper_model
+from memory.whisper_models import first_whisper_model
 from pipelines.services.espeak.tts import EspeakTTSService
 from pipelines.services.sphinx.stt import SphinxSTTService
 from pipelines.services.whisper.stt import FasterWhisperSTTService
@@ -47,6 +47,8 @@ def make_live_stt(
     whisper_model: str,
     language: str | None = None,
     deepgram_base_url: str | None = None,
+    whisper_fallbacks: tuple[str, ...] = (),
+    models_dir: Path | None = None,
 ) -> tuple[STTService, str]:
     """The streaming speech-to-text service for a live call.
 
@@ -64,6 +66,9 @@ def make_live_stt(
         language: a language code for the cloud or local model; None keeps English.
         deepgram_base_url: another Deepgram endpoint (``wss://`` or, for a private
             deployment, ``ws://`` host and port); None is Deepgram's cloud.
+        whisper_fallbacks: other whisper models to use, in order, when ``whisper_model`` is
+            missing or damaged (in auto mode; a forced "whisper" refuses instead).
+        models_dir: the folder `champion-clone models` installs into; None is the default.
 
     Returns:
         The service and its provider name ("deepgram", "whisper" or "offline").
@@ -81,7 +86,9 @@ def make_live_stt(
         _log_once("INFO", "live transcription: deepgram")
         return _deepgram_stt(key, language, deepgram_base_url), "deepgram"
     if stt_provider in ("auto", "whisper"):
-        whisper = _local_whisper_stt(whisper_model, language, forced=stt_provider == "whisper")
+        forced = stt_provider == "whisper"
+        candidates = [whisper_model] if forced else [whisper_model, *whisper_fallbacks]
+        whisper = _local_whisper_stt(candidates, language, forced=forced, models_dir=models_dir)
         if whisper is not None:
             _log_once("INFO", "live transcription: whisper (local model)")
             return whisper, "whisper"
@@ -153,20 +160,26 @@ def _deepgram_stt(key: str, language: str | None, base_url: str | None) -> Deepg
     )
 
 
-def _local_whisper_stt(model: str, language: str | None, *, forced: bool) -> STTService | None:
-    folder = local_whisper_model(model)
-    if folder is None:
+def _local_whisper_stt(
+    candidates: list[str], language: str | None, *, forced: bool, models_dir: Path | None
+) -> STTService | None:
+    model = candidates[0]
+    found = first_whisper_model(candidates, models_dir=models_dir)
+    if found is None:
         if forced:
             raise ValueError(
-                f"STT_PROVIDER=whisper needs WHISPER_MODEL={model!r} on this machine "
+                f"STT_PROVIDER=whisper needs WHISPER_LIVE_MODEL={model!r} on this machine "
                 "(a model folder or the Hugging Face cache); it is never downloaded here"
             )
         return None
+    name, folder = found
+    if name != model:
+        _log_once("WARNING", "the live whisper model is missing; calls use another one")
     try:
         return _whisper_stt(folder, language)
     except Exception as exc:  # CTranslate2 and faster-whisper raise many kinds
         if forced:
-            raise ValueError(f"WHISPER_MODEL={model!r} could not be loaded") from exc
+            raise ValueError(f"WHISPER_LIVE_MODEL={model!r} could not be loaded") from exc
         _log_once("WARNING", "the local whisper model could not be loaded; calls use offline STT")
         return None
 
