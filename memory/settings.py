@@ -16,8 +16,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from memory.packaged_models import models_folder
-from memory.whisper_models import whisper_available
+from memory.packaged_models import models_folder, piper_voice_available
+from memory.whisper_models import first_whisper_model
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "your-secret-here", "dev-secret"}
 MIN_SECRET_LENGTH = 32
@@ -217,25 +217,47 @@ class Settings(BaseSettings):
         return RateLimit.parse(getattr(self, f"rate_limit_{name}"))
 
     def provider_choices(self) -> dict[str, str]:
-        """Which provider serves each model-backed step, from the keys that are set.
+        """Which provider serves each model-backed step, from the keys and local models.
 
-        "stt" in auto mode also counts a faster-whisper model already on this machine;
-        "tts" is ElevenLabs for champions whose voice was cloned, espeak-ng for the others.
+        "stt" is ingest's transcription and "stt_live" the calls'; in auto mode each counts
+        a faster-whisper model on this machine (the configured one, else the other packaged
+        one), and "stt_model" / "stt_live_model" name the model then. "tts" is ElevenLabs for
+        champions whose voice was cloned, else the packaged Piper voice when it and its
+        engine are installed, else espeak-ng ("offline").
         """
-        if self.stt_provider != "auto":
-            stt = self.stt_provider
-        elif self.deepgram_api_key.strip():
-            stt = "deepgram"
+        choices: dict[str, str] = {}
+        for step, first, second in (
+            ("stt", self.whisper_model, self.whisper_live_model),
+            ("stt_live", self.whisper_live_model, self.whisper_model),
+        ):
+            if self.stt_provider == "auto" and self.deepgram_api_key.strip():
+                choices[step] = "deepgram"
+                continue
+            if self.stt_provider not in ("auto", "whisper"):
+                choices[step] = self.stt_provider
+                continue
+            candidates = [first] if self.stt_provider == "whisper" else [first, second]
+            found = first_whisper_model(candidates, models_dir=self.models_folder)
+            if found is not None:
+                choices[step] = "whisper"
+                choices[f"{step}_model"] = found[0]
+            else:
+                choices[step] = "whisper" if self.stt_provider == "whisper" else "offline"
+        if self.elevenlabs_api_key.strip():
+            tts = "elevenlabs"
+        elif piper_voice_available(models_dir=self.models_folder):
+            tts = "piper"
         else:
-            present = whisper_available(self.whisper_model, models_dir=self.models_folder)
-            stt = "whisper" if present else "offline"
-        return {
-            "stt": stt,
-            "llm": "anthropic" if self.anthropic_api_key.strip() else "offline",
-            "tts": "elevenlabs" if self.elevenlabs_api_key else "offline",
-            "voice_clone": "elevenlabs" if self.elevenlabs_api_key else "offline",
-            "embeddings": "sparse",
-        }
+            tts = "offline"
+        choices.update(
+            {
+                "llm": "anthropic" if self.anthropic_api_key.strip() else "offline",
+                "tts": tts,
+                "voice_clone": "elevenlabs" if self.elevenlabs_api_key.strip() else "offline",
+                "embeddings": "sparse",
+            }
+        )
+        return choices
 
     def effective_jwt_secret(self) -> str:
         """The signing secret; in development a random one is kept in the data folder."""

@@ -53,9 +53,14 @@ def test_an_unsupported_database_is_named_in_the_error() -> None:
         _settings(database_url="mysql://root@localhost/db")
 
 
-def test_defaults_are_embedded_and_offline(tmp_path: Path) -> None:
-    # The whisper model is pointed away from this machine's Hugging Face cache.
-    settings = _settings(data_dir=tmp_path, whisper_model=str(tmp_path / "no-model"))
+def test_without_models_the_defaults_are_embedded_and_offline(tmp_path: Path) -> None:
+    # An empty models folder, and names that are not in this machine's Hugging Face cache.
+    settings = _settings(
+        data_dir=tmp_path,
+        models_dir=tmp_path / "models",
+        whisper_model=str(tmp_path / "no-model"),
+        whisper_live_model=str(tmp_path / "no-model-either"),
+    )
     assert settings.resolved_database_url.startswith("sqlite+aiosqlite:///")
     assert settings.qdrant_url == ""
     assert settings.redis_url == ""
@@ -66,22 +71,32 @@ def test_keys_switch_providers() -> None:
     settings = _settings(anthropic_api_key="a", deepgram_api_key="d", elevenlabs_api_key="e")
     assert settings.provider_choices() == {
         "stt": "deepgram",
+        "stt_live": "deepgram",
         "llm": "anthropic",
         "tts": "elevenlabs",
         "voice_clone": "elevenlabs",
         "embeddings": "sparse",
     }
     assert _settings(stt_provider="whisper").provider_choices()["stt"] == "whisper"
+    assert _settings(stt_provider="offline").provider_choices()["stt_live"] == "offline"
 
 
 def test_auto_stt_counts_a_whisper_model_on_this_machine(tmp_path: Path) -> None:
     folder = tmp_path / "whisper-small"
     folder.mkdir()
     (folder / "model.bin").write_bytes(b"\0")
-    assert _settings(whisper_model=str(folder)).provider_choices()["stt"] == "whisper"
+    empty = tmp_path / "models"
+    chosen = _settings(whisper_model=str(folder), models_dir=empty).provider_choices()
+    assert (chosen["stt"], chosen["stt_model"]) == ("whisper", str(folder))
+    # The live model is missing, so calls fail over to the ingest one.
+    assert (chosen["stt_live"], chosen["stt_live_model"]) == ("whisper", str(folder))
     keyed = _settings(whisper_model=str(folder), deepgram_api_key="d")
     assert keyed.provider_choices()["stt"] == "deepgram"
-    assert _settings(whisper_model=str(tmp_path / "absent")).provider_choices()["stt"] == "offline"
+    absent = _settings(
+        whisper_model=str(tmp_path / "absent"), whisper_live_model="", models_dir=empty
+    )
+    assert absent.provider_choices()["stt"] == "offline"
+    assert absent.provider_choices()["tts"] == "offline"
 
 
 def test_the_live_elevenlabs_model_is_read_from_its_variable(
