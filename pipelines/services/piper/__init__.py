@@ -1,0 +1,1 @@
+"""Offline neural text-to-speech with Piper, its GPL engine kept in a separate process."""
