@@ -46,8 +46,11 @@ from websockets.http11 import Request, Response
 from memory.whisper_models import WhisperModelCache, shared_whisper_models
 from pipelines.services import live
 from pipelines.services.espeak.tts import EspeakTTSService
+from pipelines.services.piper.tts import PiperTTSService
+from pipelines.services.piper.voice import piper_shape_for_profile
 from pipelines.services.sphinx.stt import SphinxSTTService
 from pipelines.services.whisper.stt import FasterWhisperSTTService
+from tests.piper_voice import packaged_piper_model
 
 SECRET = "key-that-must-never-be-logged"
 VOICE_ID = "JBFqnCBsd6RMkjVDRZzb"
@@ -332,24 +335,76 @@ def test_unknown_stt_provider_is_refused() -> None:
         stt("sphinx")
 
 
-def test_elevenlabs_only_with_a_key_and_a_cloned_voice() -> None:
+def test_elevenlabs_only_with_a_key_and_a_cloned_voice(tmp_path: Path) -> None:
     service, name = live.make_live_tts(elevenlabs_api_key=SECRET, voice_profile=CLONED)
     assert isinstance(service, ElevenLabsTTSService)
     assert name == "elevenlabs"
     assert service._settings.voice == VOICE_ID
     assert service._settings.model == "eleven_flash_v2_5"
 
+    no_piper = tmp_path / "no-models"
     for key, profile in [(SECRET, MEASURED), (SECRET, {}), ("", CLONED), (" ", MEASURED)]:
-        service, name = live.make_live_tts(elevenlabs_api_key=key, voice_profile=profile)
+        service, name = live.make_live_tts(
+            elevenlabs_api_key=key, voice_profile=profile, models_dir=no_piper
+        )
         assert isinstance(service, EspeakTTSService)
         assert name == "offline"
 
 
-def test_espeak_keeps_the_measured_voice() -> None:
+def test_espeak_keeps_the_measured_voice(tmp_path: Path) -> None:
     low = {**MEASURED, "median_pitch_hz": 95.0}
-    service, _ = live.make_live_tts(elevenlabs_api_key=SECRET, voice_profile=low)
+    service, _ = live.make_live_tts(
+        elevenlabs_api_key=SECRET, voice_profile=low, models_dir=tmp_path / "no-models"
+    )
     assert isinstance(service, EspeakTTSService)
     assert service.voice == EspeakTTSService.from_profile(low).voice
+
+
+@pytest.fixture
+def piper_model() -> Path:
+    """The packaged Piper voice (installed by `make test`; the test fails under CI without it)."""
+    return packaged_piper_model()
+
+
+def test_piper_speaks_measured_male_and_unknown_voices(piper_model: Path) -> None:
+    cases = [
+        ("", {}),
+        (SECRET, {**MEASURED, "median_pitch_hz": 118.0}),
+        ("", {**CLONED, "median_pitch_hz": 105.0}),  # cloned, but no key to use it with
+    ]
+    for key, profile in cases:
+        service, name = live.make_live_tts(elevenlabs_api_key=key, voice_profile=profile)
+        assert isinstance(service, PiperTTSService)
+        assert name == "piper"
+        assert service.shape == piper_shape_for_profile(profile)
+        assert service.server.model == piper_model.resolve()
+        # When Piper cannot serve, the call speaks with the profile's espeak-ng voice.
+        assert service.fallback_voice == EspeakTTSService.from_profile(profile).voice
+
+
+def test_piper_shapes_champion_and_prospect_apart(piper_model: Path) -> None:
+    champion = {**MEASURED, "median_pitch_hz": 102.0, "speaking_rate_wpm": 185.0}
+    prospect = {**MEASURED, "median_pitch_hz": 125.0, "speaking_rate_wpm": 150.0}
+    voices = [
+        live.make_live_tts(elevenlabs_api_key="", voice_profile=p)[0] for p in (champion, prospect)
+    ]
+    assert all(isinstance(v, PiperTTSService) for v in voices)
+    shapes = [v.shape for v in voices if isinstance(v, PiperTTSService)]
+    assert shapes[0].pitch_factor < shapes[1].pitch_factor
+    assert shapes[0].length_scale != shapes[1].length_scale
+
+
+def test_a_high_voice_is_spoken_by_espeaks_female_variant(piper_model: Path) -> None:
+    female = {**MEASURED, "median_pitch_hz": 210.0}
+    service, name = live.make_live_tts(elevenlabs_api_key="", voice_profile=female)
+    assert isinstance(service, EspeakTTSService) and name == "offline"
+    assert service.voice.variant == "f2"
+
+
+def test_piper_needs_its_engine(piper_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "engine_installed", lambda: False)
+    service, name = live.make_live_tts(elevenlabs_api_key="", voice_profile={})
+    assert isinstance(service, EspeakTTSService) and name == "offline"
 
 
 def test_cloned_voice_id_needs_the_elevenlabs_provider() -> None:
@@ -366,13 +421,14 @@ def test_choices_are_logged_once_without_keys(log_lines: list[str], tmp_path: Pa
         live.make_live_tts(elevenlabs_api_key=SECRET, voice_profile=CLONED)
         live.make_live_tts(elevenlabs_api_key=SECRET, voice_profile=MEASURED)
         live.make_live_tts(elevenlabs_api_key="", voice_profile=MEASURED)
+        live.make_live_tts(elevenlabs_api_key="", voice_profile={}, models_dir=tmp_path)
 
     assert log_lines == [
         "INFO live transcription: deepgram",
         "INFO live transcription: offline",
         "INFO live speech: elevenlabs (cloned voice)",
-        "INFO live speech: espeak-ng (no cloned voice for this champion)",
-        "INFO live speech: espeak-ng (no elevenlabs key)",
+        "INFO live speech: espeak-ng (a high voice the piper voice cannot reach)",
+        "INFO live speech: espeak-ng (the piper voice is not installed)",
     ]
     assert all(SECRET not in line for line in log_lines)
 

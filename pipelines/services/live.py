@@ -4,8 +4,11 @@ STT follows the order ingest uses (`ingest/providers/factory.py`): a Deepgram ke
 faster-whisper model already on this machine, else pocketsphinx. A forced ``stt_provider``
 that cannot work is refused with a `ValueError` naming what is missing, so a misconfigured
 deployment fails at the start of a call instead of silently speaking to a different engine.
-TTS is ElevenLabs when a key is set and the voice profile carries a cloned voice id, else
-espeak-ng with the profile's pitch and rate.
+TTS is ElevenLabs when a key is set and the voice profile carries a cloned voice id, else the
+packaged Piper voice (``en_US-joe-medium``, its GPL engine run as a separate process) shaped
+toward the profile's pitch and rate when the voice and the engine are installed, else
+espeak-ng with the profile's pitch and rate. A high (female) profile is spoken by espeak-ng's
+female variant rather than the male Piper voice (`pipelines.services.piper.voice`).
 
 Entry points read the settings and pass the values in; nothing here reads the environment.
 Each choice is logged once per process, with a static message (never a key).
@@ -24,8 +27,12 @@ from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
+from memory.packaged_models import PIPER_JOE, installed_model
 from memory.whisper_models import first_whisper_model
 from pipelines.services.espeak.tts import EspeakTTSService
+from pipelines.services.piper.server import engine_installed
+from pipelines.services.piper.tts import PiperTTSService
+from pipelines.services.piper.voice import piper_shape_for_profile
 from pipelines.services.sphinx.stt import SphinxSTTService
 from pipelines.services.whisper.stt import FasterWhisperSTTService
 
@@ -33,6 +40,8 @@ STT_PROVIDERS = ("auto", "deepgram", "whisper", "offline")
 DEEPGRAM_MODEL = "nova-3"
 ELEVENLABS_URL = "wss://api.elevenlabs.io"
 CLONED_VOICE_PROVIDER = "elevenlabs"
+PIPER_VOICE_FILE = "en_US-joe-medium.onnx"
+"""The voice model in the packaged Piper voice's folder (`memory.packaged_models.PIPER_JOE`)."""
 
 
 @functools.cache
@@ -102,8 +111,14 @@ def make_live_tts(
     voice_profile: Mapping[str, Any],
     elevenlabs_model: str = "eleven_flash_v2_5",
     elevenlabs_base_url: str | None = None,
+    models_dir: Path | None = None,
 ) -> tuple[TTSService, str]:
     """The text-to-speech service for a live call, speaking with the given voice.
+
+    The Piper server process is not started here: the service starts it (off the event loop)
+    when the call's pipeline starts, once per process, and falls back to espeak-ng with the
+    profile's voice if it cannot. The first call in a process checks the voice file's
+    digest (a fraction of a second); later calls reuse the result.
 
     Args:
         elevenlabs_api_key: the ElevenLabs key; empty when not configured.
@@ -111,10 +126,11 @@ def make_live_tts(
             (``provider``, ``voice_id`` when cloned, ``median_pitch_hz``, ...).
         elevenlabs_model: the ElevenLabs TTS model.
         elevenlabs_base_url: another ElevenLabs websocket endpoint; None is ElevenLabs' cloud.
+        models_dir: the folder `champion-clone models` installs into; None is the default.
 
     Returns:
-        The service and its provider name ("elevenlabs" or "offline"). The audio comes at
-        the pipeline's output sample rate either way.
+        The service and its provider name ("elevenlabs", "piper" or "offline" for
+        espeak-ng). The audio comes at the pipeline's output sample rate in every case.
     """
     key = elevenlabs_api_key.strip()
     voice_id = cloned_voice_id(voice_profile)
@@ -126,11 +142,18 @@ def make_live_tts(
             settings=ElevenLabsTTSService.Settings(model=elevenlabs_model, voice=voice_id),
         )
         return service, "elevenlabs"
-    if key:
-        _log_once("INFO", "live speech: espeak-ng (no cloned voice for this champion)")
-    else:
-        _log_once("INFO", "live speech: espeak-ng (no elevenlabs key)")
-    return EspeakTTSService.from_profile(voice_profile), "offline"
+    if piper_shape_for_profile(voice_profile) is None:
+        _log_once("INFO", "live speech: espeak-ng (a high voice the piper voice cannot reach)")
+        return EspeakTTSService.from_profile(voice_profile), "offline"
+    if not engine_installed():
+        _log_once("INFO", "live speech: espeak-ng (the piper engine is not installed)")
+        return EspeakTTSService.from_profile(voice_profile), "offline"
+    folder = installed_model(PIPER_JOE.name, models_dir=models_dir)
+    if folder is None:  # a damaged voice is logged by installed_model
+        _log_once("INFO", "live speech: espeak-ng (the piper voice is not installed)")
+        return EspeakTTSService.from_profile(voice_profile), "offline"
+    _log_once("INFO", "live speech: piper (en_US-joe-medium, shaped to the voice profile)")
+    return PiperTTSService.from_profile(voice_profile, model=folder / PIPER_VOICE_FILE), "piper"
 
 
 def cloned_voice_id(voice_profile: Mapping[str, Any]) -> str | None:

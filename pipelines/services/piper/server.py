@@ -10,7 +10,8 @@ A server starts on first use, in the calling thread (callers on an event loop us
 process dies it is started again on the next request. If it cannot start (model missing or
 corrupt, engine missing, no answer in time) `PiperServerError` is raised and further
 attempts wait ``retry_after_secs``, so a broken voice does not cost every sentence a start-up
-timeout. Every server is stopped when the app process exits.
+timeout. Every server is stopped when the app process exits: by an exit handler, and, if
+the app is killed outright, by a small watchdog process that notices the app's end.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class PiperServer:
         self._retry_after = retry_after_secs
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
         self._url: str | None = None
         self._refuse_until = 0.0
         self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES)
@@ -160,6 +162,18 @@ class PiperServer:
     def _discard(self) -> None:
         """Terminates the process if it still runs; the caller holds ``_lock``."""
         process, self._process, self._url = self._process, None, None
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            if process is None or process.returncode is not None:
+                # The server was reaped, so its pid may belong to someone else by now.
+                watchdog.kill()
+                watchdog.wait(timeout=5)
+                if watchdog.stdin is not None:
+                    watchdog.stdin.close()
+            else:
+                # Closing its stdin makes it signal the server, which is not reaped until
+                # the wait below, so the pid is still the server's.
+                _release(watchdog)
         if process is None:
             return
         if process.poll() is None:
@@ -196,6 +210,7 @@ class PiperServer:
                 start_new_session=True,  # a Ctrl-C in the app's terminal is the app's to handle
             )
             self._process = process
+            self._watchdog = _watch(process.pid, self._python)
             self.starts += 1
             if process.stderr is not None:
                 _drain(process.stderr, self._stderr)
@@ -228,6 +243,46 @@ class PiperServer:
             except (OSError, ValueError):  # not listening yet, or a half-started reply
                 time.sleep(0.05)
         return False
+
+
+# Waits until its stdin closes (this process ended, however it ended, or `_release`), then
+# stops the server's process group. Our own code, in a process of its own: an app killed
+# with SIGKILL leaves no server behind, and a worker thread's exit does not stop one (as
+# PR_SET_PDEATHSIG would).
+_WATCHDOG = """
+import os, signal, sys
+sys.stdin.buffer.read()
+try:
+    os.killpg(int(sys.argv[1]), signal.SIGTERM)
+except ProcessLookupError:
+    pass
+"""
+
+
+def _watch(pid: int, python: str) -> subprocess.Popen[bytes] | None:
+    """Starts the watchdog of the server process ``pid`` (its own process group)."""
+    try:
+        return subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
+            [python, "-I", "-c", _WATCHDOG, str(pid)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:
+        logger.warning("piper: no watchdog for the voice server; it stops only at a clean exit")
+        return None
+
+
+def _release(watchdog: subprocess.Popen[bytes]) -> None:
+    """Lets a watchdog stop its server and exit."""
+    if watchdog.stdin is not None:
+        watchdog.stdin.close()
+    try:
+        watchdog.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        watchdog.kill()
+        watchdog.wait(timeout=5)
 
 
 def _free_port() -> int:

@@ -24,9 +24,9 @@ import asyncio
 import contextlib
 import io
 import wave
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Coroutine, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import numpy as np
@@ -48,6 +48,9 @@ from pipelines.services.espeak.synth import synthesize_async as espeak_synthesiz
 from pipelines.services.espeak.tts import voice_from_profile
 from pipelines.services.piper.server import PiperServer, PiperServerError, shared_piper_server
 from pipelines.services.piper.voice import NATURAL, PiperVoiceShape, piper_shape_for_profile
+
+_T = TypeVar("_T")
+_KEEPALIVE_SECS = 1.0  # well inside the base class's 3 s idle timeout for an audio context
 
 
 class _ServerUnavailable(Exception):
@@ -226,7 +229,9 @@ class PiperTTSService(TTSService):
             return
         try:
             await self.start_tts_usage_metrics(text)
-            samples, rate = await self._synthesize(text.strip())
+            samples, rate = await self._keeping_context_open(
+                self._synthesize(text.strip()), context_id
+            )
             audio = self._resample(samples, rate) if samples.size else b""
         except Exception as exc:  # espeak-ng failed too: never raise out of here
             yield ErrorFrame(error="text-to-speech could not synthesise speech", exception=exc)
@@ -239,6 +244,22 @@ class PiperTTSService(TTSService):
             yield TTSAudioRawFrame(
                 audio[offset : offset + step], self.sample_rate, 1, context_id=context_id
             )
+
+    async def _keeping_context_open(self, work: Coroutine[Any, Any, _T], context_id: str) -> _T:
+        """Awaits ``work``, telling the base class the audio context is still in use.
+
+        The base class ends a context that gets no audio for ``stop_frame_timeout_s``; the
+        first sentence of a process waits for the server to load its voice (seconds).
+        """
+        task = asyncio.ensure_future(work)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=_KEEPALIVE_SECS)
+                if done:
+                    return task.result()
+                self._refresh_audio_context(context_id)
+        finally:
+            task.cancel()
 
     async def _synthesize(self, text: str) -> tuple[np.ndarray, float]:
         """Int16 samples of ``text`` and the rate to read them at (the pitch shift included)."""

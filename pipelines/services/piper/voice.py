@@ -22,10 +22,11 @@ median pitch and speaking rate (`ingest.voice.measure_voice`). The rule:
   measured on this voice.
 * **High voices go to espeak-ng.** From a measured median of 160 Hz up (the same line the
   espeak-ng voice mapping uses between male and female variants) the Piper voice would need
-  a shift of +10 semitones or more: far outside the natural range, it would come out as a
-  pitched-up man with a child's formants. A female champion or prospect must not speak with
-  a male voice, so `piper_shape_for_profile` returns None and the caller uses espeak-ng's
-  female variant at the measured pitch and rate: robotic, but the right kind of voice.
+  a shift of nearly +10 semitones (+14 for a typical 200 Hz voice): far outside the natural
+  range, it would come out as a pitched-up man with a child's formants. A female champion or
+  prospect must not speak with a male voice, so `piper_shape_for_profile` returns None and
+  the caller uses espeak-ng's female variant at the measured pitch and rate: robotic, but
+  the right kind of voice.
 
 Two different speakers therefore sound different (pitch and pace both follow the profile), a
 prospect and a champion of different sexes get different engines, and a profile without
