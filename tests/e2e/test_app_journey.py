@@ -17,6 +17,34 @@ PASSWORD = "practice-makes-perfect"
 INGEST_SECONDS = 180  # the offline ingest of the 75 s call takes ~16 s here; generous for CI
 TURN_SECONDS = 60  # a spoken turn and its reply
 
+# Watches the live transcript for what must never show: words still being recognised left
+# behind (more than one interim, or one that is not the last line), a score chip on such
+# words, and a reply timed faster than a turn can end (the server waits 200 ms of silence).
+_WATCH_TRANSCRIPT = """() => {
+    window.transcriptFaults = [];
+    const fault = (what) => window.transcriptFaults.push(what);
+    new MutationObserver(() => {
+        const chat = document.querySelector('.call ol.chat');
+        if (!chat) return;
+        const items = [...chat.children];
+        const interims = [...chat.querySelectorAll('.interim')];
+        if (interims.length > 1) fault(`${interims.length} interim lines`);
+        for (const interim of interims) {
+            if (interim.closest('li') !== items[items.length - 1]) {
+                fault(`interim not the last line: ${interim.textContent}`);
+            }
+        }
+        for (const badge of chat.querySelectorAll('.badge')) {
+            const line = badge.closest('li');
+            if (line.querySelector('.interim')) fault(`score on interim: ${line.textContent}`);
+        }
+        for (const heard of chat.querySelectorAll('[title*="as this browser heard it"]')) {
+            const ms = Number(/replied in (\\d+) ms/.exec(heard.textContent)?.[1]);
+            if (!(ms >= 200)) fault(`heard: ${heard.textContent}`);
+        }
+    }).observe(document, {subtree: true, childList: true, characterData: true});
+}"""
+
 
 def _session_id(page: Page) -> str:
     match = re.search(r"#/sessions/([0-9a-f-]{36})", page.url)
@@ -91,10 +119,11 @@ def test_sign_up_upload_study_practise_and_read_the_scorecard(
     page.get_by_label("Medium").check()
     page.get_by_label("Voice call").check()
     shot(page, "06-practice-setup")
+    page.evaluate(_WATCH_TRANSCRIPT)
     page.get_by_role("button", name="Start practice").click()
     expect(page.get_by_role("heading", name="Practice call")).to_be_visible()
     session_id = _session_id(page)
-    page.get_by_role("button", name="Connect").click()
+    # The call connects by itself: no Connect click.
     expect(page.get_by_role("button", name="Hang up")).to_be_visible(timeout=30_000)
     # The trainee's words appear, the prospect answers, the turn is scored, the reply is timed.
     trainee = page.locator("li.bubble-you .said")
@@ -103,7 +132,22 @@ def test_sign_up_upload_study_practise_and_read_the_scorecard(
     expect(page.locator("ol.scores li").first).to_be_visible(timeout=TURN_SECONDS * 1000)
     heard = page.get_by_title(re.compile("as this browser heard it"))
     expect(heard.first).to_have_text(re.compile(r"replied in \d+ ms"), timeout=TURN_SECONDS * 1000)
+    # The figure is a reply's, not the opening line's; the score chip is on final words.
+    expect(page.locator("li.bubble-ai").first.locator(".latency")).to_have_count(0)
+    scored = page.locator("li.bubble-you").filter(has=page.locator(".badge"))
+    expect(scored.first.locator(".said")).to_have_text(re.compile(r"\w"))
+    expect(page.get_by_text(re.compile(r"replied in 0 ms"))).to_have_count(0)
     shot(page, "07-live-call")
+    # The fake microphone says the line again: the words being recognised give way to the
+    # final line, which takes their place instead of being added after them.
+    interim, yours = page.locator(".interim"), page.locator("li.bubble-you")
+    expect(interim).to_have_count(1, timeout=TURN_SECONDS * 1000)
+    lines_while_recognising = yours.count()
+    expect(interim).to_have_count(0, timeout=TURN_SECONDS * 1000)
+    assert yours.count() <= lines_while_recognising
+    shot(page, "07b-live-call-next-turn")
+    assert page.evaluate("() => window.transcriptFaults") == []
+    heard_shown = {int(ms) for ms in re.findall(r"replied in (\d+) ms\b(?! \()", _transcript(page))}
 
     # Hang up: the scorecard.
     page.get_by_role("button", name="Hang up").click()
@@ -125,10 +169,14 @@ def test_sign_up_upload_study_practise_and_read_the_scorecard(
     said = [t for t in stored["turns"] if t["role"] == "trainee"]
     assert said and said[0]["score"] is not None
     replies = [t for t in stored["turns"] if t["role"] == "ai" and t["latency_ms"]]
-    assert replies
-    # The browser timed the reply as the trainee heard it and told the server.
-    heard = replies[0]["latency_breakdown"]
-    assert heard["client_ms"] == replies[0]["latency_ms"] >= heard["server_ms"]
+    # The browser timed replies as the trainee heard them and told the server; a reply that
+    # overlapped the trainee's speech has the server's figure alone.
+    timed = [t for t in replies if "client_ms" in (t["latency_breakdown"] or {})]
+    assert timed, replies
+    for reply in timed:
+        heard = reply["latency_breakdown"]
+        assert heard["client_ms"] == reply["latency_ms"] >= heard["server_ms"]
+    assert heard_shown <= {round(t["latency_ms"]) for t in timed}, (heard_shown, replies)
     shown = page.locator(".overall-score .huge").inner_text()
     assert shown == str(round(stored["scorecard"]["overall"]))
 
@@ -143,6 +191,10 @@ def test_sign_up_upload_study_practise_and_read_the_scorecard(
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.evaluate("() => sessionStorage.getItem('championclone.token')") is None
+
+
+def _transcript(page: Page) -> str:
+    return page.locator(".call ol.chat").inner_text()
 
 
 def _seconds(clock: str) -> float:

@@ -1,25 +1,33 @@
 // The practice screen: a live voice call (or typed turns) with the transcript, who is speaking,
 // tips, each turn's score as it arrives and each reply's latency.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 
 import { api, serverUp } from "./api";
 import { DialIn } from "./dialin";
 import { label, score } from "./format";
 import { navigate } from "./router";
-import { startedFor } from "./started";
+import { startedFor, takeConnectOnOpen } from "./started";
 import type { SessionDetail, TrainingReply, TurnLatencyMessage, TurnScoreMessage } from "./types";
 import { Alert, PageTitle, Show, messageOf, useLoad } from "./ui";
 import { VoiceCall, microphoneProblem } from "./voice";
 
+/** A final line of the transcript; the words still being recognised are kept apart. */
 interface Line {
   id: number;
   who: "you" | "ai";
   text: string;
-  interim?: string;
+  /** The stored turn's index, for lines read from the server. */
+  turn?: number;
+  /** The reply's latency measured at the server. */
   latencyMs?: number;
+  /** The reply's latency as this browser heard it. */
   heardMs?: number;
+  /** undefined: a trainee line of this call not scored yet; null: not scored. */
   score?: number | null;
 }
+
+/** A reply's figures, which may arrive before the reply's first words are on screen. */
+type ReplyFigures = Pick<Line, "latencyMs" | "heardMs">;
 
 interface ScoreCard {
   turnIndex: number;
@@ -37,6 +45,7 @@ function linesFrom(detail: SessionDetail): Line[] {
     id: nextId++,
     who: t.role === "trainee" ? "you" : "ai",
     text: t.text,
+    turn: t.index,
     latencyMs: t.latency_ms ?? undefined,
     score: t.score,
   }));
@@ -57,6 +66,22 @@ function scoresFrom(detail: SessionDetail): ScoreCard[] {
 
 const normalise = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
 
+/** A trainee line of this call that further final words of the same turn extend. */
+const isOpen = (line: Line | undefined) => line?.who === "you" && line.score === undefined;
+
+/** The trainee line a turn's score belongs on: the stored turn's, else the latest unscored
+ * line of this call, preferring one already answered (later words are the next turn). */
+function scoredLine(lines: Line[], turnIndex: number): number {
+  const stored = lines.findIndex((l) => l.who === "you" && l.turn === turnIndex);
+  if (stored >= 0) return stored;
+  const lastReply = findLastIndex(lines, (l) => l.who === "ai");
+  const answered = findLastIndex(lines, (l, i) => i < lastReply && isOpen(l));
+  return answered >= 0 ? answered : findLastIndex(lines, isOpen);
+}
+
+/** Lines this close to the bottom of the transcript count as being at its end. */
+const AT_END_PX = 32;
+
 type CallState =
   | { phase: "idle" }
   | { phase: "checking" }
@@ -71,6 +96,7 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
   const started = startedFor(detail.id);
   const aiName = detail.mode === "demo" ? "Champion" : (started?.scenario.persona.name ?? "Prospect");
   const [lines, setLines] = useState<Line[]>(() => linesFrom(detail));
+  const [interim, setInterim] = useState("");
   const [scores, setScores] = useState<ScoreCard[]>(() => scoresFrom(detail));
   const [state, setState] = useState<CallState>({ phase: "idle" });
   const [speaking, setSpeaking] = useState<{ you: boolean; ai: boolean }>({ you: false, ai: false });
@@ -81,6 +107,28 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
   const call = useRef<VoiceCall | null>(null);
   const opening = useRef<string | null>(null);
   const ended = detail.status !== "active";
+  // The reply to the trainee's latest turn: awaited from the turn's end until its first words
+  // are on screen, then the line that its latency figures go on.
+  const awaitingReply = useRef(false);
+  const replyLine = useRef<number | null>(null);
+  const pendingFigures = useRef<ReplyFigures>({});
+
+  // Opened from "Start practice" by voice: connect at once, no second click.
+  useEffect(() => {
+    if (props.input === "voice" && !ended && takeConnectOnOpen(detail.id)) void connect();
+  }, []);
+
+  // New lines scroll into view, unless the trainee has scrolled up to read.
+  const chat = useRef<HTMLOListElement>(null);
+  const following = useRef(true);
+  function onChatScroll() {
+    const box = chat.current;
+    if (box) following.current = box.scrollHeight - box.scrollTop - box.clientHeight <= AT_END_PX;
+  }
+  useLayoutEffect(() => {
+    const box = chat.current;
+    if (box && following.current) box.scrollTop = box.scrollHeight;
+  }, [lines, interim]);
 
   const mounted = useRef(true);
   useEffect(
@@ -101,17 +149,39 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
   }, [state]);
 
   function addYou(text: string, final: boolean) {
-    if (final && text) setAnnounced(`You: ${text}`);
+    if (!final) {
+      setInterim(text);
+      return;
+    }
+    setInterim(""); // the final words replace what was being recognised
+    if (!text) return;
+    setAnnounced(`You: ${text}`);
+    const id = nextId++;
     setLines((current) => {
       const last = current[current.length - 1];
-      if (last && last.who === "you" && last.score === undefined) {
-        const updated = final
-          ? { ...last, text: [last.text, text].filter(Boolean).join(" "), interim: undefined }
-          : { ...last, interim: text };
-        return [...current.slice(0, -1), updated];
-      }
-      return [...current, { id: nextId++, who: "you", text: final ? text : "", interim: final ? undefined : text }];
+      if (isOpen(last)) return [...current.slice(0, -1), { ...last, text: `${last.text} ${text}`.trim() }];
+      return [...current, { id, who: "you", text }];
     });
+  }
+
+  function userSpeaking(on: boolean) {
+    setSpeaking((s) => ({ ...s, you: on }));
+    if (on) return;
+    // The server ended the trainee's turn: the next reply is the answer to it.
+    awaitingReply.current = true;
+    replyLine.current = null;
+    pendingFigures.current = {};
+  }
+
+  /** A figure of the reply to the latest turn: on its line, or kept until that line shows. */
+  function replyFigure(figures: ReplyFigures) {
+    const id = replyLine.current;
+    if (id !== null) {
+      setLines((current) => current.map((l) => (l.id === id ? { ...l, ...figures } : l)));
+    } else if (awaitingReply.current) {
+      pendingFigures.current = { ...pendingFigures.current, ...figures };
+    }
+    // Otherwise no turn of this call is waiting for a reply: a figure would be a guess.
   }
 
   function addAi(text: string) {
@@ -122,12 +192,22 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
       opening.current = null;
     }
     setAnnounced(`${aiName}: ${text}`);
+    const id = nextId++;
+    if (awaitingReply.current) {
+      // The first words of the reply to the trainee's turn start its line.
+      const figures = pendingFigures.current;
+      awaitingReply.current = false;
+      replyLine.current = id;
+      pendingFigures.current = {};
+      setLines((current) => [...current, { id, who: "ai", text, ...figures }]);
+      return;
+    }
     setLines((current) => {
       const last = current[current.length - 1];
-      if (last && last.who === "ai" && last.latencyMs === undefined && speakingRef.current.ai) {
+      if (last?.who === "ai" && speakingRef.current.ai) {
         return [...current.slice(0, -1), { ...last, text: `${last.text} ${text}`.trim() }];
       }
-      return [...current, { id: nextId++, who: "ai", text }];
+      return [...current, { id, who: "ai", text }];
     });
   }
 
@@ -143,21 +223,14 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
         { turnIndex: s.turn_index, score: s.score, criteria: s.criteria, feedback: s.feedback, suggestion: s.suggestion, championWay: s.champion_way },
       ]);
       setLines((current) => {
-        const index = findLastIndex(current, (l) => l.who === "you" && (l.score === undefined || l.score === null));
+        const index = scoredLine(current, s.turn_index);
         if (index < 0) return current;
         const copy = [...current];
         copy[index] = { ...copy[index], score: s.score };
         return copy;
       });
     } else if (message.type === "turn-latency") {
-      const latency = (message as TurnLatencyMessage).latency_ms;
-      setLines((current) => {
-        const index = findLastIndex(current, (l) => l.who === "ai");
-        if (index < 0 || current[index].latencyMs !== undefined) return current;
-        const copy = [...current];
-        copy[index] = { ...copy[index], latencyMs: latency };
-        return copy;
-      });
+      replyFigure({ latencyMs: (message as TurnLatencyMessage).latency_ms });
     }
   }
 
@@ -171,26 +244,23 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
     }
     setState({ phase: "connecting" });
     opening.current = lines.find((l) => l.who === "ai")?.text ?? null;
+    awaitingReply.current = false;
+    replyLine.current = null;
+    pendingFigures.current = {};
     const voice = new VoiceCall(detail.id, {
       onLive: () => setState({ phase: "live" }),
       onLost: (reason) => {
         call.current = null;
         setSpeaking({ you: false, ai: false });
+        setInterim("");
         setState({ phase: "lost", message: reason, serverBack: false });
       },
-      onUserSpeaking: (on) => setSpeaking((s) => ({ ...s, you: on })),
+      onUserSpeaking: userSpeaking,
       onBotSpeaking: (on) => setSpeaking((s) => ({ ...s, ai: on })),
       onUserTranscript: addYou,
       onBotText: addAi,
       onServerMessage,
-      onReplyHeard: (ms) =>
-        setLines((current) => {
-          const index = findLastIndex(current, (l) => l.who === "ai");
-          if (index < 0) return current;
-          const copy = [...current];
-          copy[index] = { ...copy[index], heardMs: ms };
-          return copy;
-        }),
+      onReplyHeard: (ms) => replyFigure({ heardMs: ms }),
     });
     call.current = voice;
     try {
@@ -259,6 +329,8 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
   const live = state.phase === "live";
   const who = speaking.you ? "You are speaking" : speaking.ai ? `${aiName} is speaking` : live ? "Listening…" : "Not connected";
   const latest = scores[scores.length - 1];
+  // Words being recognised show in the trainee's open line, or in a bubble of their own.
+  const interimInLast = interim !== "" && isOpen(lines[lines.length - 1]);
   return (
     <div class="call">
       <div class="call-main">
@@ -293,7 +365,7 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
               </Alert>
             )}
             <div class="actions">
-              {!live && state.phase !== "connecting" && state.phase !== "checking" && state.phase !== "lost" && (
+              {(state.phase === "idle" || state.phase === "failed") && (
                 <button type="button" class="primary" onClick={connect}>
                   {state.phase === "idle" ? "Connect" : "Connect again"}
                 </button>
@@ -316,13 +388,13 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
           <p class="visually-hidden" aria-live="polite">
             {announced}
           </p>
-          <ol class="chat">
-            {lines.map((line) => (
+          <ol class="chat" ref={chat} onScroll={onChatScroll} tabIndex={0}>
+            {lines.map((line, i) => (
               <li key={line.id} class={`bubble bubble-${line.who}`}>
                 <span class="who">{line.who === "you" ? "You" : aiName}</span>
                 <span class="said">
                   {line.text}
-                  {line.interim && <span class="interim"> {line.interim}</span>}
+                  {interimInLast && i === lines.length - 1 && <span class="interim"> {interim}</span>}
                 </span>
                 {line.who === "you" && typeof line.score === "number" && <span class="badge">Score {score(line.score)}</span>}
                 {line.who === "ai" && line.heardMs !== undefined && (
@@ -337,6 +409,14 @@ function Conversation(props: { detail: SessionDetail; input: "voice" | "text" })
                 )}
               </li>
             ))}
+            {interim !== "" && !interimInLast && (
+              <li key="interim" class="bubble bubble-you">
+                <span class="who">You</span>
+                <span class="said">
+                  <span class="interim">{interim}</span>
+                </span>
+              </li>
+            )}
           </ol>
         </section>
         {props.input === "text" && !ended && <TextInput send={sendText} />}
@@ -438,8 +518,8 @@ function TextInput(props: { send: (message: string) => Promise<string | null> })
   );
 }
 
-function findLastIndex<T>(items: T[], test: (item: T) => boolean): number {
-  for (let i = items.length - 1; i >= 0; i--) if (test(items[i])) return i;
+function findLastIndex<T>(items: T[], test: (item: T, index: number) => boolean): number {
+  for (let i = items.length - 1; i >= 0; i--) if (test(items[i], i)) return i;
   return -1;
 }
 

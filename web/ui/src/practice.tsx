@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 
 import { api } from "./api";
 import { navigate } from "./router";
-import { rememberStart } from "./started";
+import { connectOnOpen, rememberStart } from "./started";
 import { label } from "./format";
 import type { ChampionSummary, Difficulty, Mode, Rubric, Scenario, TrainingStarted } from "./types";
 import { Alert, PageTitle, Show, messageOf, useLoad } from "./ui";
@@ -49,6 +49,7 @@ function Setup(props: { champions: ChampionSummary[]; championId: string | null;
         body: { champion_id: championId, scenario_id: scenarioId || null, mode, difficulty },
       });
       rememberStart(started);
+      if (input === "voice") connectOnOpen(started.session_id); // no second click to connect
       navigate(`/sessions/${started.session_id}/call?input=${input}`);
     } catch (failure) {
       setError(messageOf(failure));

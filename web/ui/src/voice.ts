@@ -52,6 +52,10 @@ export class VoiceCall {
   private healthFailures = 0;
   private readonly segments = new Set<number>();
   private readonly timer: ReplyTimer;
+  // The browser's figure for the reply to the latest turn, sent once the server's own figure
+  // for it has arrived: the server has stored its figure by then, and ours completes it.
+  private heard: number | null = null;
+  private serverTimed = false;
 
   constructor(
     private readonly sessionId: string,
@@ -61,7 +65,8 @@ export class VoiceCall {
     this.audio.autoplay = true;
     // The browser's own figure becomes the turn's latency on the server too.
     this.timer = new ReplyTimer((ms) => {
-      this.client.sendClientMessage("turn-latency", { latency_ms: Math.round(ms) });
+      this.heard = ms;
+      this.reportHeard();
       events.onReplyHeard(ms);
     });
     this.client = new PipecatClient({
@@ -81,6 +86,8 @@ export class VoiceCall {
         onUserStartedSpeaking: () => events.onUserSpeaking(true),
         onUserStoppedSpeaking: () => {
           this.timer.userTurnEnded();
+          this.heard = null;
+          this.serverTimed = false;
           events.onUserSpeaking(false);
         },
         onBotStartedSpeaking: () => events.onBotSpeaking(true),
@@ -93,7 +100,13 @@ export class VoiceCall {
           if (segment !== undefined) this.segments.add(segment);
           events.onBotText(data.text);
         },
-        onServerMessage: (data) => events.onServerMessage(data),
+        onServerMessage: (data) => {
+          if ((data as { type?: string } | null)?.type === "turn-latency") {
+            this.serverTimed = true;
+            this.reportHeard();
+          }
+          events.onServerMessage(data);
+        },
         onDisconnected: () => this.lost("The call was disconnected."),
         onTransportStateChanged: (state) => {
           if (state === "error") this.lost("The call's connection failed.");
@@ -124,6 +137,12 @@ export class VoiceCall {
   async hangUp(): Promise<void> {
     this.stop();
     await this.client.disconnect().catch(() => undefined);
+  }
+
+  private reportHeard(): void {
+    if (this.heard === null || !this.serverTimed || this.ended) return;
+    this.client.sendClientMessage("turn-latency", { latency_ms: Math.round(this.heard) });
+    this.heard = null;
   }
 
   private async checkServer(): Promise<void> {
