@@ -214,8 +214,11 @@ class TrainingAgentProcessor(FrameProcessor):
         latency_ms = float(breakdown["server_ms"])
         row = await self._reply_rows[self._replies] if self._replies else None
         if row is not None:
-            self._latency = (row, breakdown)
+            # The server's figure is written before a client report may be applied: a report
+            # arriving during this write waits as an early one instead of racing it.
+            self._latency = None
             await self.service.set_latency(row, latency_ms, breakdown)
+            self._latency = (row, breakdown)
             if self._early_report is not None:
                 early, self._early_report = self._early_report, None
                 await self._apply_client_report(early)
