@@ -88,6 +88,15 @@ class LocalCalls:
     webrtc: SmallWebRTCRequestHandler = field(default_factory=SmallWebRTCRequestHandler)
     sessions: dict[str, str] = field(default_factory=dict)  # pc_id -> training session id
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    warm_up: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        # The speech models load while the first trainee is still choosing a scenario.
+        from web.calls import prepare_live_speech
+
+        self.warm_up = asyncio.create_task(
+            asyncio.to_thread(prepare_live_speech, self.settings), name="warm-up-speech"
+        )
 
     async def offer(self, training: TrainingSession, offer: CallOffer) -> dict[str, str]:
         """Answers the offer here; a new peer connection starts the bot after the answer."""
@@ -133,6 +142,9 @@ class LocalCalls:
 
     async def close(self) -> None:
         """Cancels every call and closes the peer connections."""
+        if self.warm_up is not None:
+            # A thread cannot be cancelled: the warm-up finishes (it is bounded) first.
+            await asyncio.gather(self.warm_up, return_exceptions=True)
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

@@ -18,7 +18,7 @@ from memory.pattern_index import ensure_indexed
 from memory.queries import training as training_queries
 from memory.settings import Settings
 from pipelines.roleplay_bot import run_bot
-from pipelines.services.live import make_live_stt, make_live_tts
+from pipelines.services.live import make_live_stt, make_live_tts, warm_up_live_speech
 from pipelines.training.session import TrainingService, history_of
 from web.webrtc_audio import tighten_input_buffer, use_quiet_output_tracks
 
@@ -58,6 +58,18 @@ async def voice_for(db: Database, training: TrainingSession) -> dict[str, object
     profiles = (champion.voice_profile if champion else None) or {}
     role = "champion" if training.mode == "demo" else "prospect"
     return dict(profiles.get(role) or profiles.get("champion") or {})
+
+
+def prepare_live_speech(settings: Settings) -> None:
+    """Loads the live speech models of ``settings`` before the first call (blocking)."""
+    warm_up_live_speech(
+        deepgram_api_key=settings.deepgram_api_key,
+        stt_provider=settings.stt_provider,
+        whisper_model=settings.whisper_live_model,
+        whisper_fallbacks=(settings.whisper_model,),
+        elevenlabs_api_key=settings.elevenlabs_api_key,
+        models_dir=settings.models_folder,
+    )
 
 
 async def run_browser_call(
@@ -121,10 +133,13 @@ async def run_call(
     except ValueError:  # a forced STT_PROVIDER that cannot work: the trainee is still heard
         logger.error("STT_PROVIDER cannot serve calls (see the start-up log); using pocketsphinx")
         stt_name = "offline"
-    tts, tts_name = make_live_tts(
+    # The first call in a process checks the voice file's digest: off the event loop too.
+    tts, tts_name = await asyncio.to_thread(
+        make_live_tts,
         elevenlabs_api_key=settings.elevenlabs_api_key,
         voice_profile=voice,
         elevenlabs_model=settings.elevenlabs_tts_model,
+        models_dir=settings.models_folder,
     )
     logger.info(f"call providers: stt {stt_name}, tts {tts_name}")
     await run_bot(

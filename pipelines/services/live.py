@@ -214,3 +214,39 @@ def _whisper_stt(folder: Path, language: str | None) -> FasterWhisperSTTService:
     if language:
         settings.language = language
     return FasterWhisperSTTService(device="auto", compute_type="int8", settings=settings)
+
+
+def warm_up_live_speech(
+    *,
+    deepgram_api_key: str,
+    stt_provider: str,
+    whisper_model: str,
+    elevenlabs_api_key: str,
+    whisper_fallbacks: tuple[str, ...] = (),
+    models_dir: Path | None = None,
+) -> None:
+    """Loads what the first call of a process would otherwise wait for (blocking, seconds).
+
+    The live whisper model goes into the process-wide cache and the Piper server starts, so
+    the trainee's first call neither waits for a model to load nor for its first reply's
+    voice. Nothing here raises: a step that cannot be prepared is left to the call, which
+    logs it and falls back as usual.
+    """
+    try:
+        make_live_stt(
+            deepgram_api_key=deepgram_api_key,
+            stt_provider=stt_provider,
+            whisper_model=whisper_model,
+            whisper_fallbacks=whisper_fallbacks,
+            models_dir=models_dir,
+        )
+    except Exception:  # a forced provider that cannot work is reported by the call itself
+        logger.warning("live transcription could not be prepared before the first call")
+    try:
+        tts, _ = make_live_tts(
+            elevenlabs_api_key=elevenlabs_api_key, voice_profile={}, models_dir=models_dir
+        )
+        if isinstance(tts, PiperTTSService):
+            tts.server.ensure_running()
+    except Exception:  # the service retries and falls back to espeak-ng in the call
+        logger.warning("the piper voice could not be prepared before the first call")
