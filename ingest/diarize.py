@@ -55,6 +55,8 @@ def mfcc_mean(samples: np.ndarray) -> np.ndarray:
     power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
     energy = power.sum(axis=1)
     voiced = power[energy > 0.1 * np.median(energy)] if energy.size else power
+    if not voiced.size:  # digital silence: nothing to describe
+        return np.zeros(N_MFCC - 1)
     log_mel = np.log(voiced @ _FILTERS.T + 1e-10)
     return (log_mel @ _DCT.T)[:, 1:].mean(axis=0)
 

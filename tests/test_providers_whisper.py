@@ -1,5 +1,6 @@
 """WhisperTranscriber with a fake faster-whisper model that checks how it is called, and where
-models are found and loaded (`memory.whisper_models`)."""
+models are found and loaded (`memory.whisper_models`). The real model on natural speech,
+stereo and mixed mono (diarized), is tested through the whole job in tests/test_ingest.py."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
-from ingest.providers.whisper import WhisperTranscriber
+from ingest.providers.whisper import WhisperTranscriber, speech_blocks
 from ingest.types import ExtractedAudio
+from ingest.vad import SpeechRegion
 from memory.provider_errors import ProviderError
 from memory.whisper_models import WhisperModelCache, local_whisper_model, whisper_available
 
@@ -46,21 +49,26 @@ def segment(start: float, end: float, words: list[tuple[str, float, float]]) -> 
 
 
 class FakeWhisperModel:
-    """Replays segments per audio file and asserts the options we pass."""
+    """Replays segments, one list per call (a block of audio), and asserts the options we pass."""
 
-    def __init__(self, by_file: dict[str, list[SimpleNamespace]], language: str = "en") -> None:
-        self.by_file = by_file
+    def __init__(self, replies: list[list[SimpleNamespace]], language: str = "en") -> None:
+        self.replies = list(replies)
         self.language = language
         self.calls: list[tuple[Any, dict[str, Any]]] = []
 
     def transcribe(self, audio: Any, **kwargs: Any) -> tuple[Iterator[Any], Any]:
         self.calls.append((audio, kwargs))
-        assert isinstance(audio, str) and Path(audio).is_file()
+        assert isinstance(audio, np.ndarray) and audio.dtype == np.float32
         assert kwargs["word_timestamps"] is True
         assert kwargs["vad_filter"] is True
         assert kwargs["beam_size"] == 5
         info = SimpleNamespace(language=self.language, language_probability=0.97, duration=4.0)
-        return iter(self.by_file[Path(audio).name]), info
+        return iter(self.replies.pop(0)), info
+
+
+def regions(*spans: tuple[float, float]) -> Any:
+    """A region finder that reports ``spans`` for every channel."""
+    return lambda _path: [SpeechRegion(a, b) for a, b in spans]
 
 
 LEFT = [
@@ -79,16 +87,18 @@ async def test_each_channel_is_one_speaker_in_time_order(tmp_path: Path) -> None
     audio = ExtractedAudio(
         RATE,
         4.0,
-        [write_wav(tmp_path / "channel0.wav"), write_wav(tmp_path / "channel1.wav")],
+        [write_wav(tmp_path / "channel0.wav", 4.0), write_wav(tmp_path / "channel1.wav", 4.0)],
     )
-    model = FakeWhisperModel({"channel0.wav": LEFT, "channel1.wav": RIGHT})
+    model = FakeWhisperModel([LEFT, RIGHT, LEFT, RIGHT])
     built: list[str] = []
 
     def factory(name: str) -> FakeWhisperModel:
         built.append(name)
         return model
 
-    transcriber = WhisperTranscriber(model="small.en", model_factory=factory)
+    transcriber = WhisperTranscriber(
+        model="small.en", model_factory=factory, find_regions=regions((0.0, 4.0))
+    )
     progress: list[float] = []
 
     async def on_progress(fraction: float) -> None:
@@ -107,26 +117,71 @@ async def test_each_channel_is_one_speaker_in_time_order(tmp_path: Path) -> None
         ("Too", 1.8, 2.0),
         ("expensive.", 2.0, 2.7),
     ]
-    assert [Path(call[0]).name for call in model.calls] == ["channel0.wav", "channel1.wav"]
-    assert all(call[1]["language"] is None for call in model.calls)
-    # Seconds decoded over 2 channels x 4 s, as each segment comes out of the model.
-    assert progress == pytest.approx([1.6 / 8, 4 / 8, 6.7 / 8, 6.9 / 8, 1.0])
+    # One block per channel: the whole 4 s of each, as 16 kHz float samples.
+    assert [len(call[0]) for call in model.calls] == [4 * RATE, 4 * RATE]
+    # The first block detects the language; the later blocks are told it.
+    assert [call[1]["language"] for call in model.calls] == [None, "en"]
+    # Finding speech is the first 5%; then seconds decoded over 2 channels x 4 s, as each
+    # segment comes out of the model.
+    decoded = [1.6, 4.0, 6.7, 6.9]
+    assert progress == pytest.approx([0.025, 0.05, *(0.05 + 0.95 * d / 8 for d in decoded), 1.0])
 
     await transcriber.transcribe(audio)
     assert built == ["small.en"]  # the model is loaded once and kept
 
 
-async def test_mono_recording_is_one_speaker_and_language_is_passed(tmp_path: Path) -> None:
+async def test_mono_recording_of_one_voice_is_one_speaker_and_language_is_passed(
+    tmp_path: Path,
+) -> None:
     audio = ExtractedAudio(RATE, 4.0, [write_wav(tmp_path / "channel0.wav")])
-    model = FakeWhisperModel({"channel0.wav": LEFT}, language="de")
-
-    result = await WhisperTranscriber(model_factory=lambda _: model, language="fr").transcribe(
-        audio
+    model = FakeWhisperModel([LEFT], language="de")
+    transcriber = WhisperTranscriber(
+        model_factory=lambda _: model, language="fr", find_regions=regions((0.0, 4.0))
     )
+
+    result = await transcriber.transcribe(audio)
 
     assert {s.speaker for s in result.segments} == {"S0"}
     assert model.calls[0][1]["language"] == "fr"
     assert result.language == "fr"
+
+
+async def test_long_recordings_are_decoded_block_by_block_at_their_own_times(
+    tmp_path: Path,
+) -> None:
+    # Three minutes of speech in regions of 10 s: two blocks, cut in a silence.
+    spans = [(12.0 * n, 12.0 * n + 10.0) for n in range(18)]
+    audio = ExtractedAudio(RATE, 216.0, [write_wav(tmp_path / "channel0.wav", 216.0)])
+    later = [segment(0.5, 1.5, [(" Thursday", 0.5, 1.0), (" works.", 1.0, 1.5)])]
+    model = FakeWhisperModel([LEFT, later])
+    transcriber = WhisperTranscriber(model_factory=lambda _: model, find_regions=regions(*spans))
+
+    result = await transcriber.transcribe(audio)
+
+    first, second = speech_blocks([SpeechRegion(a, b) for a, b in spans])
+    assert (first.start, second.end) == (0.0, 214.0)
+    assert first.end < second.start  # the cut is in a silence, never in a region
+    assert [len(call[0]) for call in model.calls] == [
+        round(block.duration * RATE) for block in (first, second)
+    ]
+    assert result.segments[-1].text == "Thursday works."
+    assert (result.segments[-1].start, result.segments[-1].end) == (
+        pytest.approx(second.start + 0.5),
+        pytest.approx(second.start + 1.5),
+    )
+    assert result.segments[-1].words[0].start == pytest.approx(second.start + 0.5)
+
+
+def test_blocks_hold_a_bounded_amount_of_speech_and_of_recording() -> None:
+    many = [SpeechRegion(3.0 * n, 3.0 * n + 2.0) for n in range(400)]
+    blocks = speech_blocks(many, speech_seconds=120.0, span_seconds=300.0)
+    assert blocks[0] == SpeechRegion(0.0, 179.0)  # 60 regions of 2 s: 120 s of speech
+    assert all(b.duration <= 300 for b in blocks)
+    assert blocks[-1].end == many[-1].end and len(blocks) == 7
+    sparse = [SpeechRegion(100.0 * n, 100.0 * n + 1.0) for n in range(7)]
+    # Little speech, spread out: the span limit cuts.
+    assert [b.start for b in speech_blocks(sparse, span_seconds=300.0)] == [0.0, 300.0, 600.0]
+    assert speech_blocks([]) == []
 
 
 async def test_a_model_that_cannot_load_is_a_provider_error(tmp_path: Path) -> None:
