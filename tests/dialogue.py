@@ -1,7 +1,9 @@
-"""Two-speaker sales-call recordings made with espeak-ng, for tests and benchmarks.
+"""Two-speaker sales-call recordings in natural voices, for tests and benchmarks.
 
 Nothing is downloaded: `render_call` speaks a scripted discovery call with two clearly different
-voices, and the writers store it with PyAV as mono or stereo WAV, or as a small video.
+natural voices (the champion in the packaged Piper voice, a low male voice; the prospect in
+flite's ``slt``, a female voice; see `tests.speech`), and the writers store it with PyAV as mono
+or stereo WAV, or as a small video. espeak-ng voices can still be passed in for contrast.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from pathlib import Path
 
 import av
 import numpy as np
-import soxr
 
-from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
+from tests.speech import FliteVoice, PiperVoice, Voice, speak
 
 CHAMPION = "champion"
 PROSPECT = "prospect"
@@ -80,14 +81,15 @@ def _parse_script(script: str) -> list[tuple[str, str]]:
 SALES_CALL: list[tuple[str, str]] = _parse_script(_SCRIPT)
 """The scripted call: (speaker, text) turns, objections in the order price, incumbent, timing."""
 
-CHAMPION_VOICE = EspeakVoice(variant="m3", pitch=40)
-PROSPECT_VOICE = EspeakVoice(variant="f2", pitch=70)
+CHAMPION_VOICE: Voice = PiperVoice("joe")
+"""The champion: Piper's en_US-joe-medium, a low male voice (median f0 about 100 Hz)."""
+PROSPECT_VOICE: Voice = FliteVoice("slt")
+"""The prospect: flite's slt, a female voice (median f0 about 165 Hz)."""
 
 VIDEO_FPS = 5
 VIDEO_SIZE = (64, 48)
 VIDEO_AUDIO_RATE = 44_100
 _CHUNK_SECONDS = 1.0  # audio and video are encoded and muxed one second at a time
-_SILENCE = 64  # |sample| below this counts as silence when trimming synthesised speech
 _FRAME_COLOURS = {CHAMPION: (40, 90, 200), PROSPECT: (220, 130, 40), None: (30, 30, 30)}
 
 
@@ -135,38 +137,44 @@ class RenderedCall:
 def render_call(
     turns: Sequence[tuple[str, str]] = SALES_CALL,
     *,
-    champion_voice: EspeakVoice = CHAMPION_VOICE,
-    prospect_voice: EspeakVoice = PROSPECT_VOICE,
+    champion_voice: Voice = CHAMPION_VOICE,
+    prospect_voice: Voice = PROSPECT_VOICE,
     gap_seconds: float = 0.6,
     sample_rate: int = 16_000,
 ) -> RenderedCall:
     """Speaks a dialogue turn by turn into two per-speaker tracks.
 
-    Each turn's speech is trimmed of espeak's leading and trailing silence, so the turn timings
-    are tight. Turns are ``gap_seconds`` apart, with half a gap before the first and after the
-    last, so repetitions of the call join with the same gap.
+    Each turn's speech is trimmed of the engine's leading and trailing silence, so the turn
+    timings are tight. Turns are ``gap_seconds`` apart, with half a gap before the first and
+    after the last, so repetitions of the call join with the same gap. Utterances come from
+    the on-disk cache of `tests.speech.speak` when they were spoken before.
 
     Args:
         turns: ``(speaker, text)`` pairs; speaker is ``"champion"`` or ``"prospect"``.
         champion_voice: The seller's voice.
         prospect_voice: The prospect's voice.
         gap_seconds: Silence between turns.
-        sample_rate: Rate of the returned tracks (resampled from espeak's 22050 Hz).
+        sample_rate: Rate of the returned tracks.
 
     Returns:
         The tracks and the timing of every turn.
 
     Raises:
         ValueError: A turn names an unknown speaker.
+        tests.speech.SpeechUnavailable: A voice's engine or model is not on this machine.
     """
     voices = {CHAMPION: champion_voice, PROSPECT: prospect_voice}
-    gap = round(gap_seconds * sample_rate)
-    pieces: list[tuple[str, str, np.ndarray]] = []
-    for speaker, text in turns:
+    for speaker, _text in turns:
         if speaker not in voices:
             raise ValueError(f"unknown speaker {speaker!r}; use {CHAMPION!r} or {PROSPECT!r}")
-        speech = soxr.resample(_trim(synthesize(text, voices[speaker])), SAMPLE_RATE, sample_rate)
-        pieces.append((speaker, text, speech))
+    spoken: dict[tuple[str, str], np.ndarray] = {}
+    for speaker, voice in voices.items():
+        texts = list(dict.fromkeys(text for who, text in turns if who == speaker))
+        if texts:
+            audio = speak(texts, voice, sample_rate=sample_rate)
+            spoken.update(((speaker, t), a) for t, a in zip(texts, audio, strict=True))
+    pieces = [(speaker, text, spoken[speaker, text]) for speaker, text in turns]
+    gap = round(gap_seconds * sample_rate)
     total = gap * len(pieces) + sum(len(speech) for _, _, speech in pieces)
     tracks = {CHAMPION: np.zeros(total, np.int16), PROSPECT: np.zeros(total, np.int16)}
     timed: list[Turn] = []
@@ -292,12 +300,6 @@ def median_f0(
     if not len(voiced):
         raise ValueError("no voiced frames")
     return float(np.median(sample_rate / voiced))
-
-
-def _trim(speech: np.ndarray) -> np.ndarray:
-    """Drops leading and trailing silence."""
-    loud = np.flatnonzero(np.abs(speech.astype(np.int32)) >= _SILENCE)
-    return speech[loud[0] : loud[-1] + 1] if len(loud) else speech[:0]
 
 
 def _mono_chunks(call: RenderedCall) -> Iterator[np.ndarray]:

@@ -8,9 +8,13 @@ import av
 import numpy as np
 import pytest
 
+from pipelines.services.espeak.synth import EspeakVoice
+from tests.conftest import render_or_skip
 from tests.dialogue import (
     CHAMPION,
+    CHAMPION_VOICE,
     PROSPECT,
+    PROSPECT_VOICE,
     SALES_CALL,
     VIDEO_AUDIO_RATE,
     VIDEO_FPS,
@@ -25,18 +29,19 @@ from tests.dialogue import (
     write_video,
     write_video_without_audio,
 )
+from tests.speech import FliteVoice, PiperVoice
 
 
 @pytest.fixture(scope="session")
-def call() -> RenderedCall:
-    """The whole scripted call, rendered once."""
-    return render_call()
+def call(sales_call: RenderedCall) -> RenderedCall:
+    """The whole scripted call, as the session renders it once."""
+    return sales_call
 
 
 @pytest.fixture(scope="session")
 def short_call() -> RenderedCall:
     """The first four turns, for the slower (AAC) writers."""
-    return render_call(SALES_CALL[:4])
+    return render_or_skip(SALES_CALL[:4])
 
 
 @pytest.fixture(scope="session")
@@ -167,6 +172,18 @@ def test_video_has_both_streams_and_the_call_length(
         rms(audio[:, round(first.end * rate) + 2000 : round(second.start * rate) - 2000]) * scale
         < 50
     )
+
+
+def test_the_speakers_have_natural_voices_and_espeak_is_still_at_hand() -> None:
+    # The session's call is spoken by Piper (champion) and flite (prospect), not espeak-ng.
+    assert (PiperVoice("joe"), FliteVoice("slt")) == (CHAMPION_VOICE, PROSPECT_VOICE)
+    robotic = render_call(
+        SALES_CALL[:2],
+        champion_voice=EspeakVoice(variant="m3", pitch=40),
+        prospect_voice=EspeakVoice(variant="f2", pitch=70),
+    )
+    rate = robotic.sample_rate
+    assert median_f0(robotic.prospect, rate) > 1.5 * median_f0(robotic.champion, rate)
 
 
 def test_video_rejects_other_containers(short_call: RenderedCall, tmp_path: Path) -> None:
