@@ -1,7 +1,8 @@
 """Benchmarks voice-to-voice latency of live training calls over WebRTC on loopback.
 
-    .venv/bin/python -m bench.voice_latency [--calls 1 5] [--turns 4] [--processes 0]
-        [--stagger 6] [--postgres postgresql://postgres@127.0.0.1:5432]
+    .venv/bin/python -m bench.voice_latency [--calls 1 4] [--turns 6] [--processes 0]
+        [--stagger 6] [--postgres postgresql://postgres@127.0.0.1:5432] [--voice piper]
+        [--cpu-hog N] [--server-pythonpath DIR]
 
 For each call count N a fresh server subprocess (`champion-clone serve`, offline providers,
 temporary DATA_DIR) is started; with `--processes P` (P > 0) it gets `CALL_PROCESSES=P`, so it
@@ -12,10 +13,19 @@ to one SQLite file wait for its lock),
 starts N sessions and runs N concurrent aiortc calls. Their starts are spread evenly over
 `--stagger` seconds (call i starts after i * stagger / N s; default 6, 0 = all at once), so
 the calls are not in lockstep. Each call waits for the greeting to end (1 s without loud
-audio), then per turn says a discovery question (espeak-ng at x0.25 level) and measures v2v
+audio), then per turn says a line, alternating discovery questions and statements, in a
+natural voice (`tests.voices`: Piper by default, or a flite voice), and measures v2v
 at the client: from the frame holding the last speech sample to the first received frame
 with |x| > 500, then waits until the bot has been quiet for 1 s. The server's own
-"turn-latency" messages are collected too.
+"turn-latency" messages are collected too. The server uses its defaults: with the models
+installed (`champion-clone models install`) that is whisper tiny.en for the trainee.
+
+The way in (inbound lag) is the client's end of speech to the end of speech the server's VAD
+placed (one machine, one clock): it grows when the server cannot keep up with the audio.
+``--cpu-hog N`` runs N busy processes beside the server for the whole run (each stops by
+itself after ``--hog-secs``), as other work on the machine would.
+``--server-pythonpath DIR`` runs the server from another checkout of the code (e.g. a
+``git worktree`` of an older commit) to compare before and after.
 
 Server CPU and memory are over the server's whole process tree: its pid and every
 descendant (found through /proc/<pid>/task/*/children). The measured window runs from the
@@ -59,20 +69,21 @@ import httpx
 import numpy as np
 
 SENTENCES = (
-    "what is the biggest problem your team has right now",
-    "walk me through how your team handles onboarding today",
-    "how do you measure success for your drivers",
-    "who else is involved when you choose a new vendor",
-    "what happens if you do not solve this problem this year",
-    "how much time does your team spend on scheduling each week",
+    "What is the biggest problem your team has right now?",
+    "We help fleets like yours cut their fuel costs.",
+    "How do you measure success for your drivers?",
+    "I understand your concern about the price.",
+    "Who else is involved when you choose a new vendor?",
+    "Our customers usually see results within a month.",
 )
-MIC_LEVEL = 0.25
+MIC_PEAK = 8000  # int16 peak of the spoken lines as the microphone sends them
 QUIET_SECS = 1.0
 REPLY_TIMEOUT = 20.0
 STAGGER_SECS = 6.0
 SAMPLE_SECS = 0.5
 WALL_OFFSET = time.time() - time.monotonic()  # client monotonic -> Unix time
 PARTS = (
+    "inbound_ms",
     "end_of_turn_ms",
     "stt_ms",
     "llm_first_token_ms",
@@ -178,6 +189,10 @@ def _summary(samples: list[float]) -> str:
     return f"p50 {statistics.median(samples):.0f} ms, p95 {_pct(samples, 0.95):.0f} ms"
 
 
+def _kind(text: str) -> str:
+    return "question" if text.rstrip().endswith("?") else "statement"
+
+
 async def _wait_for(check: Any, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -230,6 +245,7 @@ async def _call(
 
     result: dict[str, Any] = {
         "v2v": [],
+        "kind": [],
         "ended_wall": [],
         "server": [],
         "way_in": [],
@@ -259,6 +275,7 @@ async def _call(
             if await _wait_for(lambda e=ended: call.heard_since(e), REPLY_TIMEOUT):
                 first = next(t for t in call.loud_at if t > ended)
                 result["v2v"].append((first - ended) * 1000)
+                result["kind"].append(_kind(SENTENCES[(offset + turn) % len(SENTENCES)]))
                 result["ended_wall"].append(ended + WALL_OFFSET)
                 call.report_latency((first - ended) * 1000)
             else:
@@ -338,9 +355,10 @@ def _client_group(
 
 
 def _start_server(
-    work: Path, port: int, processes: int, database_url: str
+    work: Path, port: int, processes: int, database_url: str, pythonpath: str
 ) -> subprocess.Popen[bytes]:
     env = {
+        **({"PYTHONPATH": pythonpath} if pythonpath else {}),
         **({"DATABASE_URL": database_url} if database_url else {}),
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", str(work)),
@@ -453,6 +471,12 @@ async def _run(
         f"{stagger * (n - 1) / n:.1f} s, {wall:.1f} s"
     )
     print(f"  client v2v:            {_summary(v2v)}")
+    for kind in ("question", "statement"):
+        of_kind = [
+            x for r in results for x, k in zip(r["v2v"], r["kind"], strict=True) if k == kind
+        ]
+        if of_kind:
+            print(f"    after a {kind + ':':<14} {_summary(of_kind)}")
     if len(v2v) >= 10:
         slowest = ", ".join(f"{x:.0f}" for x in sorted(v2v)[-5:])
         print(f"    slowest five:         {slowest} ms")
@@ -534,10 +558,35 @@ async def _drop_database(server_url: str, database_url: str) -> None:
         await admin.close()
 
 
+def _start_hog(seconds: float) -> subprocess.Popen[bytes]:
+    """A busy process that keeps one core's worth of work queued, and stops by itself."""
+    code = f"import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--calls", type=int, nargs="+", default=[1, 5])
-    parser.add_argument("--turns", type=int, default=4)
+    parser.add_argument("--calls", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--turns", type=int, default=6)
+    parser.add_argument(
+        "--voice", default="piper", help="a voice of tests.voices (piper, slt, awb, rms, kal)"
+    )
+    parser.add_argument(
+        "--cpu-hog", type=int, default=0, metavar="N", help="N busy processes beside the server"
+    )
+    parser.add_argument(
+        "--hog-secs",
+        type=float,
+        default=300,
+        metavar="SECS",
+        help="each busy process stops by itself after this long (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--server-pythonpath",
+        default="",
+        metavar="DIR",
+        help="run the server with this PYTHONPATH (another checkout, to compare)",
+    )
     parser.add_argument(
         "--processes",
         type=int,
@@ -566,19 +615,22 @@ def main() -> None:
         help="a PostgreSQL server (e.g. postgresql://postgres@127.0.0.1:5432) to hold a fresh "
         "database per run instead of SQLite; call processes contend for one SQLite file",
     )
+    parser.add_argument("--keep", action="store_true", help="keep the server's folder and log")
     args = parser.parse_args()
     if args.processes < 0 or args.stagger < 0:
         parser.error("--processes and --stagger must not be negative")
 
-    from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
+    from tests.voices import speak
 
-    voice = EspeakVoice(variant="m3", pitch=40)
-    speech = [(synthesize(text, voice) * MIC_LEVEL).astype(np.int16) for text in SENTENCES]
+    SAMPLE_RATE = 16_000
+    spoken = [speak(text, args.voice, rate=SAMPLE_RATE) for text in SENTENCES]
+    speech = [(a * (MIC_PEAK / max(1, int(np.abs(a).max())))).astype(np.int16) for a in spoken]
     for n in args.calls:
         work = Path(tempfile.mkdtemp(prefix="cc-voice-bench-"))
         port = _free_port()
         database_url = asyncio.run(_create_database(args.postgres)) if args.postgres else ""
-        server = _start_server(work, port, args.processes, database_url)
+        server = _start_server(work, port, args.processes, database_url, args.server_pythonpath)
+        hogs = [_start_hog(args.hog_secs) for _ in range(args.cpu_hog)]
         try:
             asyncio.run(
                 _run(
@@ -596,10 +648,16 @@ def main() -> None:
                 )
             )
         finally:
+            for hog in hogs:
+                hog.kill()
+                hog.wait()
             _stop_server(server)
             if database_url:
                 asyncio.run(_drop_database(args.postgres, database_url))
-        shutil.rmtree(work, ignore_errors=True)  # kept (with server.log) after a failure
+        if args.keep:
+            print(f"  server log: {work / 'server.log'}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)  # kept (with server.log) after a failure
 
 
 if __name__ == "__main__":

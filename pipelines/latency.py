@@ -1,9 +1,11 @@
 """Voice-to-voice latency of a turn, in named parts, as stored on the turn and sent out.
 
 The server's part comes from Pipecat's `UserBotLatencyObserver` breakdown (end of trainee
-speech as the VAD places it → the bot's first audio leaving the pipeline). It cannot see the
-network or the audio buffers on either side, so the client reports what it heard (end of its
-own speech → first bot audio played) and the difference is stored as the transport leg.
+speech as the VAD places it → the bot's first audio leaving the pipeline) plus the way in:
+how late the trainee's audio reached the pipeline (`pipelines.inbound_lag`), which the VAD's
+clock cannot see and which grows when the server falls behind. The network and the client's
+buffers stay invisible, so the client reports what it heard (end of its own speech → first
+bot audio played) and the difference is stored as the transport leg.
 """
 
 from __future__ import annotations
@@ -33,26 +35,32 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
-def server_breakdown(breakdown: LatencyBreakdown) -> dict[str, Any] | None:
+def server_breakdown(
+    breakdown: LatencyBreakdown, *, inbound_secs: float | None = None
+) -> dict[str, Any] | None:
     """A trainee turn's server-side latency in named parts, or None for the greeting.
 
     Args:
         breakdown: What the latency observer measured for one user-to-bot cycle.
+        inbound_secs: How late the trainee's audio reached the pipeline at their end of
+            speech; None when the transport cannot tell.
 
     Returns:
-        ``server_ms`` (the total) and one entry per part of `PARTS`; time the observer
-        could not attribute is ``pipeline_ms``.
+        ``server_ms`` (the total, the way in included) and one entry per part of `PARTS`;
+        ``inbound_ms`` is the way in, and time the observer could not attribute is
+        ``pipeline_ms``.
     """
     if breakdown.measured_from != MeasuredFrom.USER_SILENCE:
         return None
-    parts: dict[str, Any] = {}
+    inbound = max(0.0, inbound_secs or 0.0)
+    parts: dict[str, Any] = {"inbound_ms": _ms(inbound)}
     attributed = 0.0
     for part, keys in PARTS.items():
         seconds = sum(c.duration_secs for c in breakdown.contributions if c.key in keys)
         parts[part] = _ms(seconds)  # 0 when the part took no time (pipecat then omits it)
         attributed += seconds
     parts["pipeline_ms"] = _ms(max(0.0, breakdown.total_secs - attributed))
-    parts["server_ms"] = _ms(breakdown.total_secs)
+    parts["server_ms"] = _ms(breakdown.total_secs + inbound)
     return parts
 
 

@@ -34,22 +34,34 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
 from memory.models import TrainingSession
+from pipelines.inbound_lag import InboundLagMeter
 from pipelines.latency import server_breakdown
 from pipelines.recording import CallRecorder
 from pipelines.services.espeak.tts import EspeakTTSService
 from pipelines.services.sphinx.stt import SphinxSTTService
+from pipelines.services.whisper.stt import FasterWhisperSTTService
 from pipelines.training.agent_processor import TrainingAgentProcessor
 from pipelines.training.session import TrainingService
 from pipelines.training.types import DialogueEngine, DialogueTurn, TrainingContext
-from pipelines.turn_stop import SentenceEndUserTurnStopStrategy
+from pipelines.turn_start import QuietBotVADUserTurnStartStrategy
+from pipelines.turn_stop import (
+    PunctuationUserTurnStopStrategy,
+    SentenceEndUserTurnStopStrategy,
+)
 from pipelines.vad import InlineSileroVADAnalyzer
 
-# End of speech: 0.2 s of VAD silence, then the words decide (`pipelines.turn_stop`): a turn
-# ending on "and", "the", "um"... is held open for 0.7 s more. Smart-turn waited ~3 s on
-# synthetic speech (PIPECAT_NOTES section 3). An STT whose final transcript can lag the VAD
-# (a cloud service) keeps pipecat's speech timeout instead. While the bot talks, the trainee
-# must say three words to interrupt it, so "yeah" or "ok" does not cut it off.
+# End of speech: 0.2 s of VAD silence, then the words decide (`pipelines.turn_stop`). With
+# whisper (punctuated) a question ends the turn 0.2 s after the VAD's stop, a finished
+# statement 1.0 s after it (people pause 0.3-0.8 s between sentences), anything unfinished
+# 1.5 s after it; measured against pipecat's speech timeout and smart-turn v3 on natural
+# voices in bench/turn_taking.py. With pocketsphinx a turn ending on "and", "the", "um"...
+# is held open for 0.7 s more. An STT whose final transcript can lag the VAD (a cloud
+# service) keeps pipecat's speech timeout. While the bot talks, the trainee must say three
+# words to interrupt it, so "yeah" or "ok" does not cut it off.
 VAD_STOP_SECS = 0.2
+QUESTION_WAIT_SECS = 0.2
+STATEMENT_WAIT_SECS = 1.0
+UNFINISHED_WAIT_SECS = 1.5
 UNFINISHED_HOLD_SECS = 0.7
 SPEECH_TIMEOUT_SECS = 0.4
 INTERRUPT_MIN_WORDS = 3
@@ -86,11 +98,13 @@ async def run_bot(
         service=service, training=training, ctx=ctx, engine=engine, history=history
     )
     recorder = CallRecorder(folder=recording_dir)
+    inbound = InboundLagMeter()
 
     pipeline = Pipeline(
         [
             transport.input(),  # the trainee's audio
-            stt,  # pocketsphinx: decodes while the trainee speaks, final text at end of turn
+            inbound,  # how late it arrives; late pauses dropped so the call catches up
+            stt,  # the trainee's words: whisper per stretch of speech (or a streaming STT)
             user_aggregator,  # Silero VAD + end-of-turn strategy -> the trainee's turn
             recorder.trainee,  # the trainee's side to its WAV file; their audio stops here
             agent,  # the prospect (or champion) answers; storing and scoring beside
@@ -105,7 +119,7 @@ async def run_bot(
 
     @latency.event_handler("on_latency_breakdown")
     async def on_latency(_observer: Any, breakdown: LatencyBreakdown) -> None:
-        parts = server_breakdown(breakdown)
+        parts = server_breakdown(breakdown, inbound_secs=inbound.lag_at_speech_end)
         if parts is not None:
             await agent.record_latency(parts, speech_ended_at=breakdown.user_turn_start_time)
 
@@ -139,16 +153,27 @@ async def run_bot(
 
 
 def user_aggregator_params(stt: STTService) -> LLMUserAggregatorParams:
-    """How the trainee's turns start and end: Silero VAD, three words to interrupt the bot,
-    and the end of turn decided by the words (offline STT) or a speech timeout (others)."""
+    """How the trainee's turns start and end: Silero VAD; a turn starts when the trainee
+    speaks while the bot is quiet, and takes three words to interrupt the bot; the end of
+    turn is decided by the words (whisper, pocketsphinx) or a speech timeout."""
     stop: BaseUserTurnStopStrategy
-    if isinstance(stt, SphinxSTTService):
+    if isinstance(stt, FasterWhisperSTTService):
+        stop = PunctuationUserTurnStopStrategy(
+            question_secs=QUESTION_WAIT_SECS,
+            statement_secs=STATEMENT_WAIT_SECS,
+            unfinished_secs=UNFINISHED_WAIT_SECS,
+        )
+    elif isinstance(stt, SphinxSTTService):
         stop = SentenceEndUserTurnStopStrategy(hold_secs=UNFINISHED_HOLD_SECS)
     else:
         stop = SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=SPEECH_TIMEOUT_SECS)
     return LLMUserAggregatorParams(
         vad_analyzer=InlineSileroVADAnalyzer(params=VADParams(stop_secs=VAD_STOP_SECS)),
         user_turn_strategies=UserTurnStrategies(
-            start=[MinWordsUserTurnStartStrategy(min_words=INTERRUPT_MIN_WORDS)], stop=[stop]
+            start=[
+                QuietBotVADUserTurnStartStrategy(),
+                MinWordsUserTurnStartStrategy(min_words=INTERRUPT_MIN_WORDS),
+            ],
+            stop=[stop],
         ),
     )

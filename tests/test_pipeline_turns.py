@@ -30,15 +30,22 @@ from pipecat.services.stt_service import STTService
 from pipecat.tests.utils import SleepFrame, run_test
 from pipecat.utils.time import time_now_iso8601
 
-from pipelines.roleplay_bot import INTERRUPT_MIN_WORDS, VAD_STOP_SECS, user_aggregator_params
+from pipelines.frames import SegmentTranscribedFrame
+from pipelines.roleplay_bot import (
+    INTERRUPT_MIN_WORDS,
+    UNFINISHED_WAIT_SECS,
+    VAD_STOP_SECS,
+    user_aggregator_params,
+)
 from pipelines.services.sphinx.stt import SphinxSTTService
+from pipelines.services.whisper.stt import FasterWhisperSTTService
 
 GREETING = "Hello, this is Dana."
 # System frames (VAD, bot speaking) overtake queued data frames (transcripts) inside a
 # processor, so each frame is given time to be handled before the next is sent, as in a call.
 STEP = SleepFrame(sleep=0.05)
-# Long enough for either end-of-turn strategy to end a finished sentence (speech timeout).
-TURN_END = SleepFrame(sleep=1.0)
+# Long enough for every end-of-turn strategy to end any turn.
+TURN_END = SleepFrame(sleep=UNFINISHED_WAIT_SECS + 0.5)
 
 
 class CloudSTTService(STTService):
@@ -46,6 +53,14 @@ class CloudSTTService(STTService):
 
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
         yield None
+
+
+class SegmentedWhisperSTTService(FasterWhisperSTTService):
+    """The whisper service without its model: only its kind matters to the user aggregator
+    (the bot picks the end-of-turn strategy by it); `trainee_says` sends what it would."""
+
+    def _load(self) -> None:
+        self._model = None
 
 
 class BotOutput(FrameProcessor):
@@ -81,16 +96,19 @@ class Heard:
         return [str(m.get("content")) for m in messages if m.get("role") == "user"]
 
 
-def trainee_says(words: str) -> list[Frame]:
-    """The trainee speaking: VAD start, an interim then a final transcript, VAD stop; as the
-    VAD and the STT send them, one step apart."""
+def trainee_says(words: str, *, segmented: bool = False) -> list[Frame]:
+    """The trainee speaking, as the VAD and the STT send it, one step apart: a streaming STT
+    sends an interim then a final transcript before the VAD stop; whisper (``segmented``)
+    sends the final transcript and the end of its segment after the VAD stop."""
     interim = " ".join(words.split()[: max(1, len(words.split()) // 2)])
-    frames: list[Frame] = [
-        VADUserStartedSpeakingFrame(start_secs=0.2),
-        InterimTranscriptionFrame(interim, "trainee", time_now_iso8601()),
-        TranscriptionFrame(words, "trainee", time_now_iso8601(), finalized=True),
-        VADUserStoppedSpeakingFrame(stop_secs=VAD_STOP_SECS),
-    ]
+    final = TranscriptionFrame(words, "trainee", time_now_iso8601(), finalized=True)
+    frames: list[Frame] = [VADUserStartedSpeakingFrame(start_secs=0.2)]
+    if segmented:
+        frames += [VADUserStoppedSpeakingFrame(stop_secs=VAD_STOP_SECS), final]
+        frames += [SegmentTranscribedFrame()]
+    else:
+        frames += [InterimTranscriptionFrame(interim, "trainee", time_now_iso8601()), final]
+        frames += [VADUserStoppedSpeakingFrame(stop_secs=VAD_STOP_SECS)]
     return [step for frame in frames for step in (frame, STEP)]
 
 
@@ -106,9 +124,10 @@ async def hear(stt: type[STTService], bot: str, words: str) -> Heard:
         "speaking": [TTSStartedFrame(), STEP],
         "stopped": [TTSStartedFrame(), STEP, TTSStoppedFrame(), STEP],
     }[bot]
+    segmented = issubclass(stt, FasterWhisperSTTService)
     down, up = await run_test(
         Pipeline([user_aggregator, BotOutput()]),
-        frames_to_send=[*bot_frames, *trainee_says(words), TURN_END],
+        frames_to_send=[*bot_frames, *trainee_says(words, segmented=segmented), TURN_END],
     )
     heard = Heard(down, up, context)
     if bot != "quiet":  # the aggregator did see the bot speaking, from downstream
@@ -116,16 +135,18 @@ async def hear(stt: type[STTService], bot: str, words: str) -> Heard:
     return heard
 
 
-# The bot's end-of-turn strategy depends on its STT; the backchannel rule must hold for both.
+# The bot's end-of-turn strategy depends on its STT; the backchannel rule must hold for all.
 STTS = pytest.mark.parametrize(
-    "stt", [SphinxSTTService, CloudSTTService], ids=["offline-stt", "cloud-stt"]
+    "stt",
+    [SphinxSTTService, CloudSTTService, SegmentedWhisperSTTService],
+    ids=["offline-stt", "cloud-stt", "whisper"],
 )
 
 
 @STTS
 @pytest.mark.parametrize(
     "words",
-    ["yeah", "ok", "uh huh", " ".join(["right"] * (INTERRUPT_MIN_WORDS - 1))],
+    ["yeah", "Okay.", "uh huh", " ".join(["right"] * (INTERRUPT_MIN_WORDS - 1))],
 )
 async def test_a_backchannel_while_the_bot_speaks_does_not_interrupt_it(
     stt: type[STTService], words: str
@@ -141,7 +162,7 @@ async def test_a_backchannel_while_the_bot_speaks_does_not_interrupt_it(
 @STTS
 @pytest.mark.parametrize(
     "words",
-    ["wait, that is not what I asked", " ".join(["no"] * INTERRUPT_MIN_WORDS)],
+    ["wait, that is not what I asked?", " ".join(["no"] * INTERRUPT_MIN_WORDS)],
     ids=["sentence", "exactly-min-words"],
 )
 async def test_three_words_while_the_bot_speaks_interrupt_it(
@@ -152,7 +173,7 @@ async def test_three_words_while_the_bot_speaks_interrupt_it(
 
 
 @STTS
-@pytest.mark.parametrize(("bot", "words"), [("quiet", "hello"), ("stopped", "yeah")])
+@pytest.mark.parametrize(("bot", "words"), [("quiet", "Hello."), ("stopped", "yeah")])
 async def test_when_the_bot_is_quiet_one_word_starts_a_turn(
     stt: type[STTService], bot: str, words: str
 ) -> None:

@@ -1,6 +1,8 @@
-"""The end of the trainee's turn with the offline STT (`pipelines.turn_stop`), in the bot's
-user aggregator under Pipecat's `run_test`: a finished sentence ends the turn as soon as its
-final transcript arrives; a pause after "and" does not cut the trainee off."""
+"""The end of the trainee's turn (`pipelines.turn_stop`), in the bot's user aggregator under
+Pipecat's `run_test`. With the offline STT a finished sentence ends the turn as soon as its
+final transcript arrives and a pause after "and" does not cut the trainee off. With whisper
+a pause between two sentences does not split the turn, the turn waits for words still being
+decoded, and a stretch of speech that gave no words does not hold it open for ever."""
 
 from __future__ import annotations
 
@@ -21,11 +23,23 @@ from pipecat.processors.aggregators.llm_response_universal import LLMContextAggr
 from pipecat.tests.utils import SleepFrame, run_test
 from pipecat.utils.time import time_now_iso8601
 
-from pipelines.roleplay_bot import UNFINISHED_HOLD_SECS, VAD_STOP_SECS, user_aggregator_params
+from pipelines.frames import SegmentTranscribedFrame
+from pipelines.roleplay_bot import (
+    STATEMENT_WAIT_SECS,
+    UNFINISHED_HOLD_SECS,
+    UNFINISHED_WAIT_SECS,
+    VAD_STOP_SECS,
+    user_aggregator_params,
+)
 from pipelines.services.sphinx.stt import SphinxSTTService
-from pipelines.turn_stop import sounds_unfinished
+from pipelines.services.whisper.stt import FasterWhisperSTTService
+from pipelines.turn_stop import PunctuationUserTurnStopStrategy, sounds_finished, sounds_unfinished
 
 STEP = SleepFrame(sleep=0.05)
+# Long enough for the whisper strategy to end any turn, one whose words never came included.
+WHISPER_SETTLE_SECS = (
+    max(UNFINISHED_WAIT_SECS, PunctuationUserTurnStopStrategy().transcript_wait_secs) + 0.5
+)
 
 
 class TurnEnds(BaseObserver):
@@ -60,14 +74,35 @@ def utterance(words: str) -> list[Frame]:
     return [step for frame in frames for step in (frame, STEP)]
 
 
-async def turns(frames: Sequence[Frame]) -> tuple[list[str], TurnEnds]:
+class ModelFreeWhisperSTTService(FasterWhisperSTTService):
+    """The whisper service without its model: the bot picks its turn strategy by its kind."""
+
+    def _load(self) -> None:
+        self._model = None
+
+
+def vad(started: bool) -> Frame:
+    if started:
+        return VADUserStartedSpeakingFrame(start_secs=0.2)
+    return VADUserStoppedSpeakingFrame(stop_secs=VAD_STOP_SECS)
+
+
+def words(text: str) -> list[Frame]:
+    """What whisper sends once it decoded a stretch of speech: its words, then the end."""
+    final = TranscriptionFrame(text, "trainee", time_now_iso8601(), finalized=True)
+    return [final, STEP, SegmentTranscribedFrame(), STEP]
+
+
+async def turns(frames: Sequence[Frame], *, whisper: bool = False) -> tuple[list[str], TurnEnds]:
     """Runs the aggregator; returns the user messages and when turns ended."""
     context = LLMContext([{"role": "assistant", "content": "Hello, this is Dana."}])
+    stt = ModelFreeWhisperSTTService() if whisper else SphinxSTTService()
     user_aggregator, _assistant = LLMContextAggregatorPair(
-        context, user_params=user_aggregator_params(SphinxSTTService())
+        context, user_params=user_aggregator_params(stt)
     )
     ends = TurnEnds()
-    await run_test(user_aggregator, frames_to_send=[*frames, SleepFrame(1.5)], observers=[ends])
+    last = SleepFrame(WHISPER_SETTLE_SECS if whisper else 1.5)
+    await run_test(user_aggregator, frames_to_send=[*frames, last], observers=[ends])
     messages = [m for m in context.get_messages() if isinstance(m, dict)]
     said = [str(m["content"]) for m in messages if m.get("role") == "user"]
     return said, ends
@@ -115,3 +150,69 @@ async def test_an_unfinished_turn_still_ends_after_the_hold() -> None:
 )
 def test_which_endings_sound_unfinished(text: str, unfinished: bool) -> None:
     assert sounds_unfinished(text) is unfinished
+
+
+def test_whisper_calls_get_the_punctuation_strategy() -> None:
+    params = user_aggregator_params(ModelFreeWhisperSTTService())
+    assert params.user_turn_strategies is not None
+    assert [type(s) for s in params.user_turn_strategies.stop or []] == [
+        PunctuationUserTurnStopStrategy
+    ]
+
+
+async def test_a_pause_between_two_sentences_keeps_one_turn() -> None:
+    pause = SleepFrame(sleep=STATEMENT_WAIT_SECS / 2)  # a pause people make between sentences
+    said, ends = await turns(
+        [
+            vad(True), STEP, vad(False), STEP, *words("We work with forty fleets like yours."),
+            pause,
+            vad(True), STEP, vad(False), STEP, *words("How do you plan your routes today?"),
+        ],
+        whisper=True,
+    )  # fmt: skip
+
+    assert len(ends.at) == 1
+    assert said == ["We work with forty fleets like yours. How do you plan your routes today?"]
+
+
+async def test_the_turn_waits_for_words_still_being_decoded() -> None:
+    # The trainee asks, pauses briefly, adds a question; the first words arrive after both
+    # stretches ended, the second's a while later. A question alone would end the turn.
+    decoding = SleepFrame(sleep=STATEMENT_WAIT_SECS / 2)
+    said, ends = await turns(
+        [
+            vad(True), STEP, vad(False), STEP, vad(True), STEP, vad(False), STEP,
+            *words("What is the biggest problem right now?"),
+            decoding,
+            *words("Is it scheduling?"),
+        ],
+        whisper=True,
+    )  # fmt: skip
+
+    assert len(ends.at) == 1
+    assert said == ["What is the biggest problem right now? Is it scheduling?"]
+
+
+async def test_speech_that_gave_no_words_does_not_hold_the_turn_open() -> None:
+    noise = [vad(True), STEP, vad(False), STEP]  # a cough: whisper sends nothing at all
+    said, ends = await turns(
+        [vad(True), STEP, vad(False), STEP, *words("That makes sense."), *noise], whisper=True
+    )
+
+    assert said == ["That makes sense."]
+    assert len(ends.at) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "finished"),
+    [
+        ("How do you plan your routes today?", True),
+        ("That makes sense.", True),
+        ("The reason I ask is because.", False),
+        ("we could start with", False),
+        ("Set up takes about two weeks", False),
+        ("", False),
+    ],
+)
+def test_which_punctuated_words_end_a_sentence(text: str, finished: bool) -> None:
+    assert sounds_finished(text) is finished

@@ -1,0 +1,101 @@
+"""Whisper on a short encoder window: one utterance decoded in a fraction of the usual time.
+
+faster-whisper pads every segment to Whisper's 30 s window (3000 mel frames) before the
+encoder, so a 2 s answer costs as much encoding as 30 s of speech: on this machine's cores
+tiny.en spent about 0.5 s of CPU per live turn, ~85% of it in the encoder. CTranslate2's
+encoder also accepts a shorter input (whisper.cpp calls it ``audio_ctx``); encoding only the
+utterance plus a margin (rounded up to `WINDOW_STEP_FRAMES`) cuts the encoder's work by
+about the ratio of the lengths, and greedy decoding (beam 1) halves what is left. The text
+on natural voices is the same within noise (`bench/turn_taking.py --wer` compares them).
+
+Nothing here touches the model's shared state: the features come from the model's feature
+extractor at its own window (no ``chunk_length``), so calls and ingest sharing one loaded
+model are unaffected. Segments longer than Whisper's window go through
+``WhisperModel.transcribe`` as usual.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+FULL_WINDOW_FRAMES = 3000
+"""Whisper's encoder window: 30 s of 10 ms mel frames."""
+WINDOW_MARGIN_FRAMES = 100
+"""Silence the encoder sees after the utterance (1 s); Whisper ends words better with it."""
+WINDOW_STEP_FRAMES = 200
+"""Windows come in steps of 2 s, so the encoder sees a handful of distinct shapes."""
+MAX_NEW_TOKENS = 120
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One segment's text and Whisper's probability that it held no speech."""
+
+    text: str
+    no_speech_prob: float
+
+
+def window_frames(content_frames: int) -> int:
+    """The encoder window for ``content_frames`` mel frames of audio.
+
+    Args:
+        content_frames: The segment's length in 10 ms frames.
+
+    Returns:
+        The content plus `WINDOW_MARGIN_FRAMES`, rounded up to `WINDOW_STEP_FRAMES`, at most
+        Whisper's full window.
+    """
+    needed = content_frames + WINDOW_MARGIN_FRAMES
+    return min(FULL_WINDOW_FRAMES, math.ceil(needed / WINDOW_STEP_FRAMES) * WINDOW_STEP_FRAMES)
+
+
+def decode_segment(
+    model: WhisperModel, audio: np.ndarray, *, language: str | None = "en", beam_size: int = 1
+) -> list[Decoded]:
+    """Transcribes one short segment with an encoder window fitted to it (blocking).
+
+    Args:
+        model: A loaded faster-whisper model (shared; left unchanged).
+        audio: Float32 mono samples in [-1, 1] at 16 kHz.
+        language: The spoken language's code; None lets a multilingual model detect it.
+        beam_size: 1 for greedy decoding, more for beam search.
+
+    Returns:
+        The segment's text (one entry; several for a segment longer than Whisper's window,
+        which is transcribed the usual way).
+    """
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.tokenizer import Tokenizer
+    from faster_whisper.transcribe import get_ctranslate2_storage, get_suppressed_tokens
+
+    features = model.feature_extractor(audio)
+    content = features.shape[-1]
+    if content + WINDOW_MARGIN_FRAMES > FULL_WINDOW_FRAMES or (
+        language is None and model.model.is_multilingual
+    ):
+        segments, _ = model.transcribe(audio, language=language, beam_size=beam_size)
+        return [Decoded(s.text, s.no_speech_prob) for s in segments]
+    tokenizer = Tokenizer(
+        model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language
+    )
+    window = pad_or_trim(features, window_frames(content))
+    encoded = model.model.encode(get_ctranslate2_storage(np.expand_dims(window, 0)))
+    prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+    result = model.model.generate(
+        encoded,
+        [prompt],
+        beam_size=beam_size,
+        max_length=len(prompt) + MAX_NEW_TOKENS,
+        return_no_speech_prob=True,
+        suppress_blank=True,
+        suppress_tokens=list(get_suppressed_tokens(tokenizer, (-1,)) or ()),
+    )[0]
+    tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+    return [Decoded(tokenizer.decode(tokens), float(result.no_speech_prob))]
