@@ -33,8 +33,8 @@ from memory.whisper_models import shared_whisper_models
 logger = logging.getLogger(__name__)
 
 PROVIDER = "whisper"
-BLOCK_SPEECH_SECONDS = 120.0  # speech decoded per block (four of whisper's 30 s windows)
-BLOCK_SPAN_SECONDS = 300.0  # and at most this much of the recording read at once
+BLOCK_SPEECH_SECONDS = 60.0  # speech decoded per block (two of whisper's 30 s windows)
+BLOCK_SPAN_SECONDS = 180.0  # and at most this much of the recording read at once
 VAD_SHARE = 0.05  # of the progress bar: finding and labelling speech regions
 RegionFinder = Callable[[Path], list[SpeechRegion]]
 
