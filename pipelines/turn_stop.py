@@ -30,6 +30,7 @@ from typing import Any
 
 from pipecat.frames.frames import (
     Frame,
+    InputAudioRawFrame,
     TranscriptionFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
@@ -160,15 +161,19 @@ class PunctuationUserTurnStopStrategy(BaseUserTurnStopStrategy):
     """Ends the user turn a while after the VAD's stop; how long, the punctuated words say.
 
     For a segmented STT that sends a `SegmentTranscribedFrame` after each stretch of speech
-    (`FasterWhisperSTTService`): the decision waits for the latest stretch's words (at most
+    (`FasterWhisperSTTService`). The decision waits for the latest stretch's words (at most
     ``transcript_wait_secs`` after the stop), and the waits run from the VAD's stop, so the
-    decode hides inside them.
+    decode hides inside them. The silence is counted in the trainee's audio, not on the
+    clock: when the server runs behind, a 0.6 s pause that reaches it late is still 0.6 s
+    and does not end the turn. Only when their audio stops arriving altogether (for
+    ``stall_secs``) does the clock decide.
 
     Args:
-        question_secs: Wait after the VAD stop when the words end on a question.
-        statement_secs: Wait after a finished statement.
-        unfinished_secs: Wait after words that do not end a sentence.
-        transcript_wait_secs: Longest wait for the latest stretch's words.
+        question_secs: Silence after the VAD stop that ends a turn ending on a question.
+        statement_secs: Silence that ends a turn ending on a finished statement.
+        unfinished_secs: Silence that ends a turn whose words do not end a sentence.
+        transcript_wait_secs: Longest wait (clock) for the latest stretch's words.
+        stall_secs: Audio missing this long (clock) counts as silence.
     """
 
     def __init__(
@@ -178,6 +183,7 @@ class PunctuationUserTurnStopStrategy(BaseUserTurnStopStrategy):
         statement_secs: float = 1.0,
         unfinished_secs: float = 1.5,
         transcript_wait_secs: float = 2.0,
+        stall_secs: float = 0.3,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -185,14 +191,17 @@ class PunctuationUserTurnStopStrategy(BaseUserTurnStopStrategy):
         self.statement_secs = statement_secs
         self.unfinished_secs = unfinished_secs
         self.transcript_wait_secs = transcript_wait_secs
+        self.stall_secs = stall_secs
         self._text = ""
         self._speaking = False
         self._pending = 0  # stretches of speech whose words have not arrived
-        self._stopped_at = 0.0  # monotonic time of the last VAD stop
-        self._timer: asyncio.Task[None] | None = None
+        self._stopped_at = 0.0  # clock time of the last VAD stop
+        self._silence = 0.0  # seconds of the trainee's audio since the last VAD stop
+        self._audio_at = 0.0  # clock time the last audio frame arrived
+        self._watch: asyncio.Task[None] | None = None
 
     def wait_for(self, text: str) -> float:
-        """Seconds after the VAD stop before a turn with these words ends."""
+        """Seconds of silence after the VAD stop before a turn with these words ends."""
         if not sounds_finished(text):
             return self.unfinished_secs
         return self.question_secs if ends_with_question(text) else self.statement_secs
@@ -200,20 +209,19 @@ class PunctuationUserTurnStopStrategy(BaseUserTurnStopStrategy):
     async def handle_user_turn_started(self) -> None:
         """Starts the new turn's words afresh (the speech and pending state carry over)."""
         self._text = ""
-        await self._cancel_timer()
 
     async def handle_user_turn_stopped(self) -> None:
         """Forgets the ended turn's words."""
         self._text = ""
-        await self._cancel_timer()
+        await self._stop_watching()
 
     async def cleanup(self) -> None:
-        """Stops a pending timer."""
+        """Stops watching the clock."""
         await super().cleanup()
-        await self._cancel_timer()
+        await self._stop_watching()
 
     async def process_frame(self, frame: Frame) -> ProcessFrameResult:
-        """Follows VAD, transcripts and finished segments; ends the turn when due.
+        """Follows VAD, audio, transcripts and finished segments; ends the turn when due.
 
         Args:
             frame: A frame the user aggregator saw.
@@ -221,14 +229,21 @@ class PunctuationUserTurnStopStrategy(BaseUserTurnStopStrategy):
         Returns:
             Always CONTINUE, so other strategies see the frame too.
         """
-        if isinstance(frame, VADUserStartedSpeakingFrame):
+        if isinstance(frame, InputAudioRawFrame):
+            self._audio_at = time.monotonic()
+            if not self._speaking and frame.sample_rate:
+                self._silence += len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
+                await self._decide()
+        elif isinstance(frame, VADUserStartedSpeakingFrame):
             self._speaking = True
-            await self._cancel_timer()
+            await self._stop_watching()
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             self._speaking = False
             self._pending += 1
             self._stopped_at = time.monotonic()
-            await self._decide()
+            self._silence = 0.0
+            await self._stop_watching()
+            self._watch = self.task_manager.create_task(self._watch_clock(), f"{self}::watch")
         elif isinstance(frame, TranscriptionFrame):
             self._text = f"{self._text} {frame.text.strip()}".strip()
         elif isinstance(frame, SegmentTranscribedFrame):
@@ -236,40 +251,37 @@ class PunctuationUserTurnStopStrategy(BaseUserTurnStopStrategy):
             await self._decide()
         return ProcessFrameResult.CONTINUE
 
-    async def _decide(self) -> None:
-        if self._speaking:
-            return
-        if self._pending:
-            # The latest words are still being decoded: look again when they are overdue.
-            await self._schedule(self._stopped_at + self.transcript_wait_secs, overdue=True)
-        elif self._text:
-            await self._schedule(self._stopped_at + self.wait_for(self._text), overdue=False)
-
-    async def _schedule(self, at: float, *, overdue: bool) -> None:
-        await self._cancel_timer()
-        delay = at - time.monotonic()
-        if delay <= 0 and not overdue:
+    async def _decide(self, *, stalled: bool = False) -> bool:
+        """Ends the turn if it is due; returns whether it did."""
+        if self._speaking or self._pending or not self._text or self._watch is None:
+            return False
+        wait = self.wait_for(self._text)
+        waited = time.monotonic() - self._stopped_at
+        if self._silence >= wait or (stalled and waited >= wait):
+            await self._stop_watching()
             await self.trigger_user_turn_stopped()
-            return
-        self._timer = self.task_manager.create_task(
-            self._after(max(0.0, delay), overdue), f"{self}::wait"
-        )
+            return True
+        return False
 
-    async def _after(self, delay: float, overdue: bool) -> None:
+    async def _watch_clock(self) -> None:
+        """After a VAD stop: gives up on words that never come, and lets the clock decide
+        when the trainee's audio stopped arriving."""
         try:
-            await asyncio.sleep(delay)
+            while True:
+                await asyncio.sleep(0.05)
+                now = time.monotonic()
+                if self._pending and now - self._stopped_at >= self.transcript_wait_secs:
+                    self._pending = 0  # a stretch that gave no words (noise): go by the rest
+                if not self._pending and not self._text:
+                    self._watch = None
+                    return  # nothing was said: nothing to end
+                stalled = now - self._audio_at >= self.stall_secs
+                if await self._decide(stalled=stalled):
+                    return
         except asyncio.CancelledError:
             return
-        self._timer = None
-        if self._speaking:
-            return
-        if overdue:
-            self._pending = 0  # a stretch whose words never came (noise): go by what we have
-            await self._decide()
-        elif self._text:
-            await self.trigger_user_turn_stopped()
 
-    async def _cancel_timer(self) -> None:
-        timer, self._timer = self._timer, None
-        if timer is not None and timer is not asyncio.current_task():
-            await self.task_manager.cancel_task(timer)
+    async def _stop_watching(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None and watch is not asyncio.current_task():
+            await self.task_manager.cancel_task(watch)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import pytest
 from pipecat.frames.frames import (
     Frame,
+    InputAudioRawFrame,
     LLMContextFrame,
     TranscriptionFrame,
     VADUserStartedSpeakingFrame,
@@ -191,6 +192,24 @@ async def test_the_turn_waits_for_words_still_being_decoded() -> None:
 
     assert len(ends.at) == 1
     assert said == ["What is the biggest problem right now? Is it scheduling?"]
+
+
+async def test_a_pause_that_reaches_the_server_late_is_not_taken_for_a_long_one() -> None:
+    # The server runs behind: 0.2 s of the trainee's pause trickles in over 1.5 s of clock,
+    # longer than a statement's wait; then they go on. Silence counts in their audio.
+    quiet = InputAudioRawFrame(audio=bytes(640), sample_rate=16_000, num_channels=1)
+    trickle = [step for _ in range(10) for step in (quiet, SleepFrame(sleep=0.15))]
+    said, ends = await turns(
+        [
+            vad(True), STEP, vad(False), STEP, *words("We help teams like yours."),
+            *trickle,
+            vad(True), STEP, vad(False), STEP, *words("How many drivers do you have?"),
+        ],
+        whisper=True,
+    )  # fmt: skip
+
+    assert len(ends.at) == 1
+    assert said == ["We help teams like yours. How many drivers do you have?"]
 
 
 async def test_speech_that_gave_no_words_does_not_hold_the_turn_open() -> None:

@@ -4,9 +4,14 @@ faster-whisper pads every segment to Whisper's 30 s window (3000 mel frames) bef
 encoder, so a 2 s answer costs as much encoding as 30 s of speech: on this machine's cores
 tiny.en spent about 0.5 s of CPU per live turn, ~85% of it in the encoder. CTranslate2's
 encoder also accepts a shorter input (whisper.cpp calls it ``audio_ctx``); encoding only the
-utterance plus a margin (rounded up to `WINDOW_STEP_FRAMES`) cuts the encoder's work by
-about the ratio of the lengths, and greedy decoding (beam 1) halves what is left. The text
+utterance plus a margin (at least 10 s, in 2 s steps) cuts the encoder's work by about the
+ratio of the lengths (a typical answer: 3x less), and greedy decoding (beam 1) halves what
+is left. The text
 on natural voices is the same within noise (`bench/turn_taking.py --wer` compares them).
+
+A short window can make greedy decoding loop ("yeah sure yeah sure ..."): the text may not
+outrun `TOKENS_PER_SECOND`, and text that still looks repetitive (faster-whisper's
+compression-ratio test) is decoded again the usual way, with its temperature fallback.
 
 Nothing here touches the model's shared state: the features come from the model's feature
 extractor at its own window (no ``chunk_length``), so calls and ingest sharing one loaded
@@ -31,7 +36,14 @@ WINDOW_MARGIN_FRAMES = 100
 """Silence the encoder sees after the utterance (1 s); Whisper ends words better with it."""
 WINDOW_STEP_FRAMES = 200
 """Windows come in steps of 2 s, so the encoder sees a handful of distinct shapes."""
-MAX_NEW_TOKENS = 120
+MIN_WINDOW_FRAMES = 1000
+"""10 s at least: on a window of 4-6 s greedy decoding repeated one-word answers ("Yeah.
+Yeah. Yeah.") for Piper's "yeah", "okay" and "right"; from 10 s on it did not."""
+TOKENS_PER_SECOND = 8
+"""Fast speech is about 4 words (5-6 tokens) a second; a decode may not run past this rate,
+which stops the repetition loops greedy decoding falls into on short, quiet segments."""
+COMPRESSION_RATIO_LIMIT = 2.4
+"""faster-whisper's own threshold: text that compresses better than this is a loop."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +61,10 @@ def window_frames(content_frames: int) -> int:
         content_frames: The segment's length in 10 ms frames.
 
     Returns:
-        The content plus `WINDOW_MARGIN_FRAMES`, rounded up to `WINDOW_STEP_FRAMES`, at most
-        Whisper's full window.
+        The content plus `WINDOW_MARGIN_FRAMES`, at least `MIN_WINDOW_FRAMES`, rounded up to
+        `WINDOW_STEP_FRAMES`, at most Whisper's full window.
     """
-    needed = content_frames + WINDOW_MARGIN_FRAMES
+    needed = max(MIN_WINDOW_FRAMES, content_frames + WINDOW_MARGIN_FRAMES)
     return min(FULL_WINDOW_FRAMES, math.ceil(needed / WINDOW_STEP_FRAMES) * WINDOW_STEP_FRAMES)
 
 
@@ -73,15 +85,22 @@ def decode_segment(
     """
     from faster_whisper.audio import pad_or_trim
     from faster_whisper.tokenizer import Tokenizer
-    from faster_whisper.transcribe import get_ctranslate2_storage, get_suppressed_tokens
+    from faster_whisper.transcribe import (
+        get_compression_ratio,
+        get_ctranslate2_storage,
+        get_suppressed_tokens,
+    )
+
+    def usual() -> list[Decoded]:
+        segments, _ = model.transcribe(audio, language=language, beam_size=beam_size)
+        return [Decoded(s.text, s.no_speech_prob) for s in segments]
 
     features = model.feature_extractor(audio)
     content = features.shape[-1]
     if content + WINDOW_MARGIN_FRAMES > FULL_WINDOW_FRAMES or (
         language is None and model.model.is_multilingual
     ):
-        segments, _ = model.transcribe(audio, language=language, beam_size=beam_size)
-        return [Decoded(s.text, s.no_speech_prob) for s in segments]
+        return usual()
     tokenizer = Tokenizer(
         model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language
     )
@@ -92,10 +111,13 @@ def decode_segment(
         encoded,
         [prompt],
         beam_size=beam_size,
-        max_length=len(prompt) + MAX_NEW_TOKENS,
+        max_length=len(prompt) + 4 + int(TOKENS_PER_SECOND * len(audio) / 16_000),
         return_no_speech_prob=True,
         suppress_blank=True,
         suppress_tokens=list(get_suppressed_tokens(tokenizer, (-1,)) or ()),
     )[0]
     tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
-    return [Decoded(tokenizer.decode(tokens), float(result.no_speech_prob))]
+    text = tokenizer.decode(tokens)
+    if len(text) > 20 and get_compression_ratio(text.strip()) > COMPRESSION_RATIO_LIMIT:
+        return usual()
+    return [Decoded(text, float(result.no_speech_prob))]
