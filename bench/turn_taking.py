@@ -17,8 +17,9 @@ Each strategy is replayed on those events. A pause inside an utterance is a **fa
 when the strategy ends the turn before the VAD hears the trainee again; at the real end the
 **added wait** is the time from the last speech sample to the turn's end (so it includes the
 VAD's 0.2 s and, for strategies that wait for the words, the decode). Printed: false cuts
-over the pauses and over the multi-sentence utterances, and the added wait p50/p95 over the
-utterances that were not cut. Nothing is asserted.
+over the pauses and the utterances cut at least once, and the added wait p50/p95 over the
+utterances that were not cut, also split by how the utterance ends (a question or not).
+Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -290,7 +291,7 @@ def strategies() -> dict[str, Decision]:
         "words: ? 0.2 s, . 0.8 s, unfinished 1.2 s": punctuation(0.2, 0.8, 1.2),
         "words: ? 0.2 s, . 1.0 s, unfinished 1.2 s": punctuation(0.2, 1.0, 1.2),
         "words: ? 0.3 s, . 1.0 s, unfinished 1.5 s": punctuation(0.3, 1.0, 1.5),
-        "words: ? 0.5 s, . 1.0 s, unfinished 1.5 s": punctuation(0.5, 1.0, 1.5),
+        "words: ? 0.2 s, . 1.0 s, unfinished 1.5 s (chosen)": punctuation(0.2, 1.0, 1.5),
     }
 
 
@@ -360,20 +361,27 @@ def main() -> None:
         f"{_pct(engines.decodes, 0.95) * 1000:.0f} ms; VAD stops inside a sentence: "
         f"{split}"
     )
-    print(f"{'strategy':<50} {'cut pauses':>11} {'cut turns':>10} {'wait p50':>9} {'p95':>6}")
+    print(
+        f"{'strategy':<52} {'cut pauses':>11} {'cut turns':>10} {'wait p50':>9} {'p95':>6}"
+        f" {'? p50':>7} {'. p50':>7}"
+    )
     for name, decide in strategies().items():
         cut_pauses = 0
         cut_turns = 0
         waits: list[float] = []
+        by_end: dict[bool, list[float]] = {True: [], False: []}
         for u in utterances:
             cuts, wait = _replay(u, decide)
             cut_pauses += cuts
             cut_turns += cuts > 0
             if wait is not None:
                 waits.append(wait * 1000)
+                by_end[u.sentences[-1].endswith("?")].append(wait * 1000)
+        asked, told = (statistics.median(by_end[k]) if by_end[k] else 0 for k in (True, False))
         print(
-            f"{name:<50} {cut_pauses:>5}/{pauses:<5} {cut_turns:>4}/{len(utterances):<5}"
+            f"{name:<52} {cut_pauses:>5}/{pauses:<5} {cut_turns:>4}/{len(utterances):<5}"
             f" {statistics.median(waits):>6.0f} ms {_pct(waits, 0.95):>4.0f}"
+            f" {asked:>7.0f} {told:>7.0f}"
         )
 
 

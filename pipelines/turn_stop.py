@@ -4,12 +4,25 @@
 for as long as the words call for: a question yields the floor, so the turn ends almost at
 once; after a finished statement the trainee often goes on with another sentence, so the
 turn stays open for a second; after "and", "because", "the" or an unpunctuated fragment,
-longer. Measured on natural voices with pauses of 0.3-0.8 s between sentences
-(`bench/turn_taking.py`): pipecat's speech timeout cut 30 of 44 pauses at 0.4 s and still 15
-at 0.8 s; smart-turn v3 cut 27 (its probabilities on these voices did not tell a pause from
-an end: 0.8-0.97 inside two-sentence answers, 0.01-0.1 after several finished questions) and
-waited its 3 s fallback on a third of the real ends; this strategy cut 4 (a question followed
-by another question) and ends a question ~0.45 s after the last word, a statement ~1.2 s.
+longer. Measured by `bench/turn_taking.py` on 72 trainee utterances in four natural voices
+(Piper joe, flite slt/rms/awb), 40 of them with 44 pauses of 0.3-0.8 s between sentences:
+
+| strategy | pauses cut | added wait after the last word, p50 (question / statement) |
+|---|---|---|
+| speech timeout 0.4 s (whisper calls before) | 30/44 | 641 / 635 ms |
+| speech timeout 0.8 s | 15/44 | 1038 / 1038 ms |
+| speech timeout 1.0 s | 0/44 | 1238 / 1238 ms |
+| smart-turn v3 (Pipecat's default, 3 s fallback) | 28/44 | 392 / 377 ms, p95 3257 ms |
+| sentence end, hold 0.7 s (pocketsphinx's) | 41/44 | 361 / 345 ms |
+| words + smart-turn (0.3 s if both say done, else 1.0 s) | 21/44 | 575 / 557 ms |
+| **this: ? 0.2 s, . 1.0 s, unfinished 1.5 s** | **4/44** | **440 / 1238 ms** |
+
+Smart-turn's probabilities on these voices did not tell a pause from an end (0.8-0.97
+inside two-sentence answers, 0.01-0.1 after finished questions), and whisper ends nearly
+every stretch with a full stop, so neither tells a statement that ends a turn from one that
+opens it; only a long enough silence does. The four cuts left are a question followed by
+another question ("... right now? Is it scheduling or fuel?"): the prospect starts to
+answer the first, as a person might.
 
 `SentenceEndUserTurnStopStrategy` (pocketsphinx, no punctuation, transcript at the VAD's
 stop) ends at once unless the last word cannot end a sentence.

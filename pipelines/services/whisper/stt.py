@@ -34,8 +34,10 @@ from pipelines.frames import SegmentTranscribedFrame
 from pipelines.services.whisper.decode import decode_segment
 
 LIVE_BEAM_SIZE = 1
-"""Greedy decoding: on tiny.en it halves the decoder's time with the same text on this
-project's natural-voice sentences (bench/turn_taking.py --wer)."""
+"""Greedy decoding. On the 72 natural-voice utterances of bench/turn_taking.py (tiny.en,
+2 idle cores), per segment: fitted window, beam 1: 115 ms, WER 5.7%; beam 5: 151 ms, 5.0%;
+faster-whisper's 30 s window, beam 5 (Pipecat's): 393 ms, 4.4%. A question's turn ends
+0.2 s after the VAD stop, so a decode that fits inside that adds nothing."""
 
 
 class FasterWhisperSTTService(WhisperSTTService):
