@@ -40,6 +40,10 @@ from pipelines.services.piper.voice import piper_shape_for_profile
 
 RATE = 24_000
 SENTENCE = "Walk me through how your team handles onboarding today."
+# A long one-sentence reply with a clause break, which Piper speaks as two requests.
+LONG_SENTENCE = (
+    "Honestly, it's slow and manual, and new people take far too long to get up to speed."
+)
 PARAGRAPH = (
     "Honestly, the price is the main thing holding us back at the moment. "
     "We looked at two other tools last quarter and both came in cheaper. "
@@ -57,11 +61,13 @@ def rss_mb(pid: int | str = "self") -> float:
     return float("nan")
 
 
-async def first_audio_secs(build: Callable[[], TTSService]) -> tuple[float, float]:
+async def first_audio_secs(
+    build: Callable[[], TTSService], sentence: str = SENTENCE
+) -> tuple[float, float]:
     """(TTFB in seconds, audio seconds) of one sentence through a fresh service."""
     down, _ = await run_test(
         build(),
-        frames_to_send=[TTSSpeakFrame(SENTENCE)],
+        frames_to_send=[TTSSpeakFrame(sentence)],
         pipeline_params=PipelineParams(audio_out_sample_rate=RATE, enable_metrics=True),
     )
     ttfb = [
@@ -118,6 +124,28 @@ async def main(runs: int) -> None:
             f"first audio, one sentence ({results[0][1]:.2f} s of speech), {name:34s}: "
             f"{summary(ttfbs)}"
         )
+
+    # A long sentence whole and split after its first clause, the runs interleaved so that
+    # both see the same load.
+    variants: dict[str, Callable[[], TTSService]] = {
+        "piper, long sentence whole": lambda: PiperTTSService(
+            model=model, server=server, split_first_clause=False
+        ),
+        "piper, long sentence split": lambda: PiperTTSService(model=model, server=server),
+    }
+    long_results: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+    for build in variants.values():
+        await first_audio_secs(build, LONG_SENTENCE)  # warm-up
+    for _ in range(runs):
+        for name, build in variants.items():
+            long_results[name].append(await first_audio_secs(build, LONG_SENTENCE))
+    for name, results in long_results.items():
+        print(
+            f"first audio, one sentence ({results[0][1]:.2f} s of speech), {name:34s}: "
+            f"{summary([r[0] for r in results])}"
+        )
+    whole, split = (statistics.median(r[0] for r in rs) for rs in long_results.values())
+    print(f"first audio of the long sentence, split / whole: {split / whole:.2f}")
 
     # Real-time factor over a paragraph (the request as the service sends it, one sentence
     # at a time, so this is what a long reply costs).

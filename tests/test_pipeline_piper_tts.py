@@ -40,7 +40,7 @@ from pipecat.tests.utils import run_test
 from memory.packaged_models import WHISPER_TINY_EN, installed_model
 from pipelines.services.espeak.synth import voice_for_profile
 from pipelines.services.piper.server import PiperServer, shared_piper_server
-from pipelines.services.piper.tts import PiperTTSService
+from pipelines.services.piper.tts import PiperTTSService, first_clause
 from pipelines.services.piper.voice import (
     MAX_PITCH_FACTOR,
     MIN_PITCH_FACTOR,
@@ -58,6 +58,9 @@ REPLY = [
     "Tell me more about the people who run it.",
 ]
 PASSAGE = " ".join([SENTENCE, *REPLY])
+CLAUSE = "Honestly, it's slow and manual,"
+REST = "and new people take far too long to get up to speed."
+LONG = f"{CLAUSE} {REST}"
 
 
 @pytest.fixture(scope="session")
@@ -174,6 +177,67 @@ async def test_speech_starts_before_a_long_reply_is_synthesised(
     assert synthesised == REPLY
     assert events.index("audio") < events.index(f"synthesised: {REPLY[-1]}")
     assert len(audio_of(down)) > 0
+
+
+async def test_a_long_first_sentence_is_heard_after_its_first_clause(
+    model: Path, shared_server: PiperServer
+) -> None:
+    later = "Our managers, the busy ones, lose whole days to it every single week."
+    events: list[str] = []
+    tts = RecordingPiper(events, model=model)
+    down = await speak(
+        tts,
+        [LLMFullResponseStartFrame(), LLMTextFrame(f"{LONG} {later}"), LLMFullResponseEndFrame()],
+    )
+
+    # The reply's first sentence is two requests, and its first clause is heard before the
+    # rest is synthesised; the next sentence, though it has clauses too, stays whole.
+    synthesised = [e.removeprefix("synthesised: ") for e in events if e != "audio"]
+    assert synthesised == [CLAUSE, REST, later]
+    assert events.index(f"synthesised: {CLAUSE}") < events.index("audio")
+    assert events.index("audio") < events.index(f"synthesised: {REST}")
+    assert len(audio_of(down)) > 0
+
+
+async def test_a_split_sentence_sounds_like_the_whole_one(
+    model: Path, shared_server: PiperServer, whisper: WhisperModel
+) -> None:
+    split_events: list[str] = []
+    split = samples_of(
+        await speak(RecordingPiper(split_events, model=model), [TTSSpeakFrame(LONG)])
+    )
+    whole_events: list[str] = []
+    whole = samples_of(
+        await speak(
+            RecordingPiper(whole_events, model=model, split_first_clause=False),
+            [TTSSpeakFrame(LONG)],
+        )
+    )
+    assert [e for e in split_events if e != "audio"] == [
+        f"synthesised: {CLAUSE}",
+        f"synthesised: {REST}",
+    ]
+    assert [e for e in whole_events if e != "audio"] == [f"synthesised: {LONG}"]
+
+    # No gap added between the parts (the clause's pause is Piper's own), and every word
+    # is still understood.
+    assert abs(split.size - whole.size) / RATE < 0.25
+    heard = words(transcript(whisper, split))
+    assert len(words(LONG) & heard) >= 0.85 * len(words(LONG)), heard
+
+
+def test_only_a_long_sentence_with_a_clause_break_is_split() -> None:
+    assert first_clause(LONG) == (CLAUSE, REST)
+    assert first_clause("We tried three tools last year - none of them stuck at all.") == (
+        "We tried three tools last year,",
+        "none of them stuck at all.",
+    )
+    assert first_clause("It costs 1,000 dollars a seat, which is more than we pay.") == (
+        "It costs 1,000 dollars a seat,",
+        "which is more than we pay.",
+    )
+    for sentence in (REPLY[0], SENTENCE, "We looked at it twice, but not much."):
+        assert first_clause(sentence) == (sentence, "")
 
 
 async def test_the_profile_moves_the_pitch_and_keeps_the_length(

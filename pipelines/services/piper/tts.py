@@ -9,8 +9,12 @@ This service does the same job with the request Piper's server takes (``text`` p
 Each aggregated sentence is one request: the server answers with the sentence's WAV once it
 is synthesised (about a tenth of its duration on one core), and the audio is yielded at
 once, so a reply starts speaking after its first sentence while the next ones are still
-being synthesised. The audio is resampled to the pipeline's output rate, and the pitch
-shift of the voice shape (`pipelines.services.piper.voice`) is applied in the same step.
+being synthesised. The server has no streaming mode, so a long first sentence of a reply is
+spoken as two requests, split at its first clause break (`first_clause`): the reply is heard
+after its first clause is synthesised, and the rest is synthesised while that clause plays.
+Later sentences stay whole, so their prosody is the engine's own. The audio is resampled to
+the pipeline's output rate, and the pitch shift of the voice shape
+(`pipelines.services.piper.voice`) is applied in the same step.
 
 If the server cannot start or stays unreachable after one restart, the rest of the call is
 spoken by espeak-ng with the profile's voice (one engine per call, so the voice does not
@@ -23,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import re
 import wave
 from collections.abc import AsyncGenerator, Coroutine, Mapping
 from pathlib import Path
@@ -51,6 +56,9 @@ from pipelines.services.piper.voice import NATURAL, PiperVoiceShape, piper_shape
 
 _T = TypeVar("_T")
 _KEEPALIVE_SECS = 1.0  # well inside the base class's 3 s idle timeout for an audio context
+# A comma, semicolon or colon before a space, or a spaced dash: where a speaker may pause.
+_CLAUSE_BREAK = re.compile(r"[,;:](?=\s)|\s[-\u2013\u2014]+(?=\s)")
+_MIN_CLAUSE_WORDS = 4  # shorter clauses ("Sure,", "Honestly,") save too little to split off
 
 
 class _ServerUnavailable(Exception):
@@ -78,6 +86,7 @@ class PiperTTSService(TTSService):
         server: PiperServer | None = None,
         chunk_secs: float = 0.04,
         request_timeout_secs: float = 15.0,
+        split_first_clause: bool = True,
         **kwargs: Any,
     ) -> None:
         """Creates the service; the server starts when the pipeline starts (or on first use).
@@ -90,6 +99,8 @@ class PiperTTSService(TTSService):
             chunk_secs: Length of each audio frame yielded; short frames let barge-in cut
                 the audio promptly.
             request_timeout_secs: The most one sentence's synthesis may take.
+            split_first_clause: Whether a long first sentence of a reply is spoken as its
+                first clause and the rest, so the reply starts sooner (`first_clause`).
             **kwargs: Passed to `TTSService` (e.g. ``sample_rate``, ``text_aggregation_mode``).
 
         Raises:
@@ -111,6 +122,8 @@ class PiperTTSService(TTSService):
         self._session: aiohttp.ClientSession | None = None
         self._warm_up: asyncio.Task[None] | None = None
         self._espeak_only = False
+        self._split_first_clause = split_first_clause
+        self._last_context_id: str | None = None
 
     @classmethod
     def from_profile(
@@ -225,25 +238,33 @@ class PiperTTSService(TTSService):
             `TTSAudioRawFrame`s of about ``chunk_secs`` each, or an `ErrorFrame` when
             neither Piper nor espeak-ng could speak.
         """
-        if not text.strip():
+        text = text.strip()
+        if not text:
             return
-        try:
-            await self.start_tts_usage_metrics(text)
-            samples, rate = await self._keeping_context_open(
-                self._synthesize(text.strip()), context_id
-            )
-            audio = self._resample(samples, rate) if samples.size else b""
-        except Exception as exc:  # espeak-ng failed too: never raise out of here
-            yield ErrorFrame(error="text-to-speech could not synthesise speech", exception=exc)
-            return
-        if not audio:
-            return
-        await self.stop_ttfb_metrics()
-        step = max(1, int(self.sample_rate * self._chunk_secs)) * 2
-        for offset in range(0, len(audio), step):
-            yield TTSAudioRawFrame(
-                audio[offset : offset + step], self.sample_rate, 1, context_id=context_id
-            )
+        # A reply's sentences share one context, so a new context is a reply's first text.
+        parts = [text]
+        if self._split_first_clause and context_id != self._last_context_id:
+            parts = [p for p in first_clause(text) if p]
+        self._last_context_id = context_id
+        await self.start_tts_usage_metrics(text)
+        heard = False
+        for part in parts:
+            try:
+                samples, rate = await self._keeping_context_open(self._synthesize(part), context_id)
+                audio = self._resample(samples, rate) if samples.size else b""
+            except Exception as exc:  # espeak-ng failed too: never raise out of here
+                yield ErrorFrame(error="text-to-speech could not synthesise speech", exception=exc)
+                return
+            if not audio:
+                continue
+            if not heard:
+                heard = True
+                await self.stop_ttfb_metrics()
+            step = max(1, int(self.sample_rate * self._chunk_secs)) * 2
+            for offset in range(0, len(audio), step):
+                yield TTSAudioRawFrame(
+                    audio[offset : offset + step], self.sample_rate, 1, context_id=context_id
+                )
 
     async def _keeping_context_open(self, work: Coroutine[Any, Any, _T], context_id: str) -> _T:
         """Awaits ``work``, telling the base class the audio context is still in use.
@@ -306,6 +327,33 @@ class PiperTTSService(TTSService):
         if abs(rate - self.sample_rate) > 1e-6:
             samples = soxr.resample(samples, rate, self.sample_rate, quality="HQ")
         return bytes(samples.astype(np.int16, copy=False).tobytes())
+
+
+def first_clause(sentence: str) -> tuple[str, str]:
+    """Splits a long sentence after its first clause, to be spoken as two requests.
+
+    The split is at the first comma, semicolon, colon or spaced dash that has at least
+    four words before it and four after it. The punctuation stays with the clause (a dash
+    becomes a comma), so the clause ends with the engine's pause and continuing tone.
+
+    Args:
+        sentence: One sentence.
+
+    Returns:
+        The first clause and the rest, or the whole sentence and ``""`` when it has no
+        such break.
+    """
+    for match in _CLAUSE_BREAK.finditer(sentence):
+        rest = sentence[match.end() :].strip()
+        if len(rest.split()) < _MIN_CLAUSE_WORDS:
+            break
+        if match.group()[0] in ",;:":
+            head = sentence[: match.end()].strip()
+        else:
+            head = sentence[: match.start()].rstrip() + ","
+        if len(head.split()) >= _MIN_CLAUSE_WORDS:
+            return head, rest
+    return sentence, ""
 
 
 def _decode_wav(body: bytes) -> tuple[np.ndarray, int]:
