@@ -51,6 +51,7 @@ from pipelines.services.piper.voice import piper_shape_for_profile
 from pipelines.services.sphinx.stt import SphinxSTTService
 from pipelines.services.whisper.stt import FasterWhisperSTTService
 from tests.piper_voice import packaged_piper_model
+from tests.voices import require_voice, speak
 
 SECRET = "key-that-must-never-be-logged"
 VOICE_ID = "JBFqnCBsd6RMkjVDRZzb"
@@ -306,28 +307,34 @@ def test_the_shared_model_still_checks_the_call_language(
     assert len(fake_whisper) == 1  # one model served all three calls
 
 
-async def test_two_calls_transcribe_with_one_model(
-    local_model: Path, fake_whisper: list[tuple[str, dict[str, Any]]]
+async def test_two_calls_transcribe_at_once_with_one_real_model(
+    whisper_models: dict[str, Path],
 ) -> None:
-    services = [stt("whisper", model=str(local_model))[0] for _ in range(2)]
-    model = services[0]._model
-    assert services[1]._model is model
+    # Two calls, two sentences in natural voices, one loaded tiny.en model between them.
+    services = [stt("whisper", model="tiny.en")[0] for _ in range(2)]
+    assert services[1]._model is services[0]._model
+    said = ["Tell me more about your team.", "What does onboarding cost you today?"]
+    voices = ["piper", "slt"]
+    for voice in voices:
+        require_voice(voice)
 
     results = await asyncio.gather(
         *(
             run_test(
                 service,
-                frames_to_send=[*speech_frames(0.4), SleepFrame(0.2)],
+                frames_to_send=[*spoken_frames(speak(text, voice, rate=RATE)), SleepFrame(4.0)],
                 pipeline_params=PipelineParams(audio_in_sample_rate=RATE),
             )
-            for service in services
+            for service, text, voice in zip(services, said, voices, strict=True)
         )
     )
 
-    for down, up in results:
-        assert [f.text.strip() for f in of_type(down, TranscriptionFrame)] == ["Tell me more."]
+    for (down, up), text in zip(results, said, strict=True):
+        heard = " ".join(f.text for f in of_type(down, TranscriptionFrame)).lower()
+        assert [w.strip(".?,") for w in heard.split()] == [
+            w.strip(".?,") for w in text.lower().split()
+        ], heard
         assert not of_type(up, ErrorFrame)
-    assert len(model.transcribed) == 2  # both calls' speech went through the one model
 
 
 def test_unknown_stt_provider_is_refused() -> None:
@@ -526,6 +533,16 @@ def speech_frames(seconds: float) -> list[Frame]:
     audio = [
         InputAudioRawFrame(audio=bytes([i % 256]) * FRAME_BYTES, sample_rate=RATE, num_channels=1)
         for i in range(count)
+    ]
+    return [VADUserStartedSpeakingFrame(), *audio, VADUserStoppedSpeakingFrame()]
+
+
+def spoken_frames(samples: Any) -> list[Frame]:
+    """Speech as the STT sees it: VAD start, the samples in 20 ms frames, VAD stop."""
+    data = samples.astype("<i2").tobytes()
+    audio = [
+        InputAudioRawFrame(audio=data[i : i + FRAME_BYTES], sample_rate=RATE, num_channels=1)
+        for i in range(0, len(data) - FRAME_BYTES + 1, FRAME_BYTES)
     ]
     return [VADUserStartedSpeakingFrame(), *audio, VADUserStoppedSpeakingFrame()]
 

@@ -8,7 +8,6 @@ interruption can cut the bot off mid-sentence.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
@@ -27,6 +26,7 @@ from pipelines.services.espeak.synth import (
     synthesize_async,
     voice_for_profile,
 )
+from pipelines.services.voice_profile import profile_number
 
 
 def voice_from_profile(profile: Mapping[str, Any]) -> EspeakVoice:
@@ -40,20 +40,9 @@ def voice_from_profile(profile: Mapping[str, Any]) -> EspeakVoice:
         The voice `voice_for_profile` picks for those measurements.
     """
     return voice_for_profile(
-        median_pitch_hz=_number(profile.get("median_pitch_hz")),
-        speaking_rate_wpm=_number(profile.get("speaking_rate_wpm")),
+        median_pitch_hz=profile_number(profile.get("median_pitch_hz")),
+        speaking_rate_wpm=profile_number(profile.get("speaking_rate_wpm")),
     )
-
-
-def _number(value: Any) -> float | None:
-    """``value`` as a finite float, or None if it is not one."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 class EspeakTTSService(TTSService):

@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.services.voice_profile import profile_number
+
 VOICE_MEDIAN_HZ = 91.0
 """Median f0 of ``en_US-joe-medium`` unshifted (measured)."""
 
@@ -130,10 +132,5 @@ def piper_shape_for_profile(profile: Mapping[str, Any]) -> PiperVoiceShape | Non
 
 def _measured(value: Any) -> float | None:
     """``value`` as a positive finite float, or None."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) and number > 0 else None
+    number = profile_number(value)
+    return number if number is not None and number > 0 else None
