@@ -97,3 +97,39 @@ def split_by_speaker(segment: Segment, speakers: RegionSpeakers | None) -> list[
         )
         for who, words in runs
     ]
+
+
+JOIN_GAP_SECONDS = 1.0
+"""Two pieces of one speaker this close together join when the first ends mid-sentence."""
+
+_SENTENCE_ENDS = (".", "?", "!")
+
+
+def join_unfinished(segments: Sequence[Segment]) -> list[Segment]:
+    """Joins each segment that stops mid-sentence with the same speaker's next one.
+
+    Whisper cuts its segments by time, not by sentence ("walk me through how a new driver" /
+    "gets onboarded today."), and splitting by speaker can leave such halves too; a quote or
+    a turn read from half a sentence misleads. A segment whose text does not end a sentence
+    is joined with the next segment when the same speaker says it within `JOIN_GAP_SECONDS`
+    and nobody else speaks in between. ``segments`` must be in time order.
+    """
+    joined: list[Segment] = []
+    for segment in segments:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and last.speaker == segment.speaker
+            and not last.text.rstrip().endswith(_SENTENCE_ENDS)
+            and 0 <= segment.start - last.end <= JOIN_GAP_SECONDS
+        ):
+            joined[-1] = Segment(
+                start=last.start,
+                end=max(last.end, segment.end),
+                speaker=last.speaker,
+                text=f"{last.text.rstrip()} {segment.text.lstrip()}",
+                words=[*last.words, *segment.words],
+            )
+        else:
+            joined.append(segment)
+    return joined

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.speaker_turns import MAX_PAUSE_SECONDS, RegionSpeakers, split_by_speaker
+from ingest.speaker_turns import (
+    JOIN_GAP_SECONDS,
+    MAX_PAUSE_SECONDS,
+    RegionSpeakers,
+    join_unfinished,
+    split_by_speaker,
+)
 from ingest.types import Segment, Word
 from ingest.vad import SpeechRegion
 
@@ -93,3 +99,32 @@ def test_regions_and_labels_must_match() -> None:
         RegionSpeakers([SpeechRegion(0, 1)], ["S0", "S1"])
     with pytest.raises(ValueError):
         RegionSpeakers([], [])
+
+
+def _said(start: float, end: float, speaker: str, text: str) -> Segment:
+    return Segment(start, end, speaker, text, [Word(text.split()[0], start, end)])
+
+
+def test_a_sentence_cut_in_two_is_joined_and_finished_sentences_are_not() -> None:
+    segments = [
+        _said(0.0, 2.0, "S0", "Walk me through how a new driver"),
+        _said(2.3, 3.5, "S0", "gets onboarded today."),
+        _said(3.8, 5.0, "S0", "What does it cost you?"),  # the last one ended a sentence
+        _said(5.5, 6.0, "S0", "Right now it is mostly paper,"),
+        _said(6.2, 7.0, "S1", "Sure."),  # somebody else speaks in between
+        _said(7.1, 8.0, "S0", "and spreadsheets"),
+        _said(8.0 + JOIN_GAP_SECONDS + 0.5, 10.0, "S0", "much later."),  # too far apart
+    ]
+    joined = join_unfinished(segments)
+
+    assert [s.text for s in joined] == [
+        "Walk me through how a new driver gets onboarded today.",
+        "What does it cost you?",
+        "Right now it is mostly paper,",
+        "Sure.",
+        "and spreadsheets",
+        "much later.",
+    ]
+    first = joined[0]
+    assert (first.start, first.end, first.speaker) == (0.0, 3.5, "S0")
+    assert [w.word for w in first.words] == ["Walk", "gets"]

@@ -24,7 +24,7 @@ import numpy as np
 
 from ingest.diarize import diarize
 from ingest.extract import read_wav
-from ingest.speaker_turns import RegionSpeakers, split_by_speaker
+from ingest.speaker_turns import RegionSpeakers, join_unfinished, split_by_speaker
 from ingest.types import ExtractedAudio, ProgressCallback, Segment, TranscriptResult, Word
 from ingest.vad import SpeechRegion, VadSettings, speech_regions
 from memory.provider_errors import ProviderError
@@ -190,7 +190,7 @@ class WhisperTranscriber:
             language = language or getattr(info, "language", None)
         logger.info("whisper transcription finished")
         segments.sort(key=lambda s: (s.start, s.speaker))
-        return TranscriptResult(segments, PROVIDER, self._language or language)
+        return TranscriptResult(join_unfinished(segments), PROVIDER, self._language or language)
 
     def _load(self) -> Any:
         with self._lock:

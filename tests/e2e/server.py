@@ -45,7 +45,7 @@ def _settings_variables() -> set[str]:
 class AppServer:
     """One `champion-clone serve` process on embedded defaults, with its own data folder.
 
-    The server runs on SQLite, embedded Qdrant, in-process jobs and offline providers, in
+    The server runs on SQLite, embedded Qdrant, in-process jobs and the default local models, in
     ``environment=test`` with a JWT secret fixed for the object's life, so accounts, tokens and
     champions survive `restart`. Any app setting in the caller's environment (``REDIS_URL``,
     API keys, ...) is dropped; ``env`` adds or overrides settings. The working directory is the
@@ -78,7 +78,6 @@ class AppServer:
             "DATA_DIR": str(data_dir),
             "JWT_SECRET": secrets.token_urlsafe(48),
             "BCRYPT_ROUNDS": "4",
-            "STT_PROVIDER": "offline",
             "RATE_LIMIT_UPLOAD": "1000/hour",
             "RATE_LIMIT_ANALYZE": "1000/hour",
             "RATE_LIMIT_TRAINING": "1000/minute",
