@@ -4,7 +4,7 @@
         [--stagger 6] [--postgres postgresql://postgres@127.0.0.1:5432] [--voice piper]
         [--cpu-hog N] [--server-pythonpath DIR]
 
-For each call count N a fresh server subprocess (`champion-clone serve`, offline providers,
+For each call count N a fresh server subprocess (`champion-clone serve` on its defaults,
 temporary DATA_DIR) is started; with `--processes P` (P > 0) it gets `CALL_PROCESSES=P`, so it
 starts P call processes (`web.call_server`) as children and the calls run there. This process
 signs up N users over HTTP, seeds a ready champion per user in the server's SQLite file (or,
