@@ -515,6 +515,15 @@ async def _run(
         print(f"  error: {error}")
 
 
+def _alive(pid: int, started: int) -> bool:
+    """Whether process ``pid`` started at ``started`` still runs (not a zombie)."""
+    try:
+        fields = _stat_fields(pid)
+        return int(fields[19]) == started and fields[0] != "Z"
+    except (OSError, IndexError, ValueError):
+        return False
+
+
 def _stop_server(server: subprocess.Popen[bytes]) -> None:
     """Stops the server; then any of its children that outlived it (matched by start time)."""
     children = [proc for proc in _tree_cpu(server.pid) if proc[0] != server.pid]
@@ -524,9 +533,14 @@ def _stop_server(server: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+    # A child the server stops on its way out (the voice server, by its watchdog) may take a
+    # moment after the server itself: only one still there after that was left running.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_alive(pid, started) for pid, started in children):
+        time.sleep(0.1)
     for pid, started in children:
         try:
-            if int(_stat_fields(pid)[19]) != started:
+            if not _alive(pid, started):  # gone, or a zombie waiting for init to reap it
                 continue
             os.kill(pid, signal.SIGKILL)
         except (OSError, IndexError, ValueError):

@@ -245,13 +245,19 @@ class PiperServer:
         return False
 
 
-# Waits until its stdin closes (this process ended, however it ended, or `_release`), then
-# stops the server's process group. Our own code, in a process of its own: an app killed
-# with SIGKILL leaves no server behind, and a worker thread's exit does not stop one (as
+# Waits until its stdin closes (`_release`) or its parent, the app, has gone (however it
+# ended: it is then no longer the watchdog's parent), then stops the server's process group.
+# Both are watched because a process the app forks keeps a copy of the pipe, so the pipe
+# alone may outlive the app. Our own code, in a process of its own: an app killed with
+# SIGKILL leaves no server behind, and a worker thread's exit does not stop one (as
 # PR_SET_PDEATHSIG would).
 _WATCHDOG = """
-import os, signal, sys
-sys.stdin.buffer.read()
+import os, select, signal, sys
+app = os.getppid()
+while os.getppid() == app:
+    ready, _, _ = select.select([sys.stdin], [], [], 1.0)
+    if ready and not os.read(sys.stdin.fileno(), 4096):
+        break
 try:
     os.killpg(int(sys.argv[1]), signal.SIGTERM)
 except ProcessLookupError:
