@@ -391,16 +391,19 @@ def _extract(wheel: Wheel, downloads: Path, staged: Path) -> None:
                 shutil.copyfileobj(source, out, 1 << 20)
 
 
-PIPER_ENGINE_MODULE = "piper"
-"""The Piper engine's module (``piper-tts``, GPL-3.0): only ever run as its own process."""
+PIPER_ENGINE_MODULES = ("piper", "flask")
+"""The Piper engine (``piper-tts``, GPL-3.0, only ever run as its own process) and the
+dependency of its HTTP server."""
+
+
+def piper_engine_installed() -> bool:
+    """Whether the Piper engine and its HTTP server's dependency are installed.
+
+    Only the packages' specs are looked up; nothing of them is imported.
+    """
+    return all(importlib.util.find_spec(name) is not None for name in PIPER_ENGINE_MODULES)
 
 
 def piper_voice_available(*, models_dir: Path | None = None, voice: str = PIPER_JOE.name) -> bool:
-    """Whether the packaged Piper voice is installed and verified and its engine is present.
-
-    The engine is looked up without importing it (its code only ever runs in a separate
-    process).
-    """
-    if importlib.util.find_spec(PIPER_ENGINE_MODULE) is None:
-        return False
-    return installed_model(voice, models_dir=models_dir) is not None
+    """Whether the packaged Piper voice is installed and verified and its engine is present."""
+    return piper_engine_installed() and installed_model(voice, models_dir=models_dir) is not None

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from memory.packaged_models import PIPER_JOE, installed_model
+from memory.packaged_models import PIPER_JOE, installed_model, piper_engine_installed
 from pipelines.services.live import PIPER_VOICE_FILE
-from pipelines.services.piper.server import engine_installed
 from tests.conftest import unavailable
 
 
 def packaged_piper_model() -> Path:
     """The installed ``en_US-joe-medium.onnx``; fails under CI, skips elsewhere, if absent."""
-    if not engine_installed():
+    if not piper_engine_installed():
         unavailable("The Piper engine", ModuleNotFoundError("pip install 'piper-tts[http]'"))
     folder = installed_model(PIPER_JOE.name)
     if folder is None:

@@ -409,7 +409,7 @@ def test_a_high_voice_is_spoken_by_espeaks_female_variant(piper_model: Path) -> 
 
 
 def test_piper_needs_its_engine(piper_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(live, "engine_installed", lambda: False)
+    monkeypatch.setattr(live, "piper_engine_installed", lambda: False)
     service, name = live.make_live_tts(elevenlabs_api_key="", voice_profile={})
     assert isinstance(service, EspeakTTSService) and name == "offline"
 

@@ -27,10 +27,9 @@ from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
-from memory.packaged_models import PIPER_JOE, installed_model
+from memory.packaged_models import PIPER_JOE, installed_model, piper_engine_installed
 from memory.whisper_models import first_whisper_model
 from pipelines.services.espeak.tts import EspeakTTSService
-from pipelines.services.piper.server import engine_installed
 from pipelines.services.piper.tts import PiperTTSService
 from pipelines.services.piper.voice import piper_shape_for_profile
 from pipelines.services.sphinx.stt import SphinxSTTService
@@ -145,7 +144,7 @@ def make_live_tts(
     if piper_shape_for_profile(voice_profile) is None:
         _log_once("INFO", "live speech: espeak-ng (a high voice the piper voice cannot reach)")
         return EspeakTTSService.from_profile(voice_profile), "offline"
-    if not engine_installed():
+    if not piper_engine_installed():
         _log_once("INFO", "live speech: espeak-ng (the piper engine is not installed)")
         return EspeakTTSService.from_profile(voice_profile), "offline"
     folder = installed_model(PIPER_JOE.name, models_dir=models_dir)

@@ -2,8 +2,8 @@
 
 The Piper engine (``piper-tts``) is GPL-3.0, so this code never imports it: it starts
 ``python -m piper.http_server`` as a child process on a free loopback port and talks HTTP to
-it. Only whether the package is installed is checked (`engine_installed`, which finds the
-package without running it).
+it. Whether the package is installed is checked without running it
+(`memory.packaged_models.piper_engine_installed`).
 
 A server starts on first use, in the calling thread (callers on an event loop use
 `PiperServer.ensure_running_async`), and is ready when ``GET /info`` names its voice. If the
@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
-import importlib.util
 import json
 import os
 import socket
@@ -41,14 +40,6 @@ _PORT_ATTEMPTS = 3  # another process can take the free port between choosing an
 
 class PiperServerError(RuntimeError):
     """The Piper server could not be started or is not answering."""
-
-
-def engine_installed() -> bool:
-    """Whether the Piper engine and its HTTP server's dependency are installed.
-
-    Only the packages' specs are looked up; nothing of them is imported.
-    """
-    return all(importlib.util.find_spec(name) is not None for name in ("piper", "flask"))
 
 
 def voice_files_present(model: Path) -> bool:
