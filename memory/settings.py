@@ -72,6 +72,9 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+RateLimitName = Literal["upload", "analyze", "training", "login", "mcp", "dial_in", "register"]
+
+
 class Settings(BaseSettings):
     """Every environment variable the app reads; each one is documented in `.env.example`."""
 
@@ -106,6 +109,11 @@ class Settings(BaseSettings):
     rate_limit_login: str = "10/minute"
     rate_limit_mcp: str = "120/minute"
     rate_limit_dial_in: str = "30/minute"
+    rate_limit_register: str = "5/hour"
+    max_json_body_kb: int = Field(default=256, ge=1, le=65_536)
+    forwarded_allow_ips: str = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    ice_servers: str = ""
 
     anthropic_api_key: str = ""
     deepgram_api_key: str = ""
@@ -130,6 +138,11 @@ class Settings(BaseSettings):
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:
         return normalise_database_url(value) if value else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("public_base_url")
     @classmethod
@@ -161,7 +174,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        for name in ("upload", "analyze", "training", "login", "mcp", "dial_in"):
+        for name in ("upload", "analyze", "training", "login", "mcp", "dial_in", "register"):
             RateLimit.parse(getattr(self, f"rate_limit_{name}"))
         if self.environment != "development":
             if self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS:
@@ -206,13 +219,22 @@ class Settings(BaseSettings):
         return self.max_upload_mb * 1024 * 1024
 
     @property
+    def max_json_body_bytes(self) -> int:
+        """The size limit of every request body but the uploads', in bytes."""
+        return self.max_json_body_kb * 1024
+
+    @property
+    def forwarded_allow_ip_list(self) -> list[str]:
+        """Proxy addresses whose X-Forwarded-For / X-Forwarded-Proto are believed (comma
+        separated in the environment; empty: none, the peer's address is the client's)."""
+        return [ip.strip() for ip in self.forwarded_allow_ips.split(",") if ip.strip()]
+
+    @property
     def cors_origin_list(self) -> list[str]:
         """The CORS allow-list, comma separated in the environment."""
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
-    def rate_limit(
-        self, name: Literal["upload", "analyze", "training", "login", "mcp", "dial_in"]
-    ) -> RateLimit:
+    def rate_limit(self, name: RateLimitName) -> RateLimit:
         """The parsed rate limit for one of the limited route groups."""
         return RateLimit.parse(getattr(self, f"rate_limit_{name}"))
 

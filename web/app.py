@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from ingest.runner import Step
 from memory.settings import Settings
-from web import errors, mcp_http
+from web import edge, errors, mcp_http, openapi_contract
 from web.routers import (
     agents,
     auth,
@@ -97,4 +97,6 @@ def create_app(
         app.include_router(router)
     mcp_http.install(app)
     ui.install(app)
+    openapi_contract.install(app)
+    edge.install(app, settings)
     return app

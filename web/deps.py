@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from memory.models import User
 from memory.queries.users import get_user
+from memory.settings import RateLimitName
 from web.security import InvalidToken, TokenKind
 from web.services import Services
 
@@ -76,7 +77,7 @@ async def get_current_user(
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
-LimitName = Literal["upload", "analyze", "training", "login", "mcp", "dial_in"]
+LimitName = RateLimitName
 
 
 def client_address(request: Request) -> str:
