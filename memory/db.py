@@ -21,6 +21,10 @@ from sqlalchemy.ext.asyncio import (
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x43484D50  # an arbitrary constant naming our advisory lock
+# Requests hold a connection only while their queries run (web/deps.py), so a wait for one
+# this long means the database is overloaded: the request fails fast (503) rather than
+# queueing behind SQLAlchemy's default of 30 s.
+POOL_TIMEOUT_SECONDS = 10.0
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -36,16 +40,22 @@ class Database:
 
     Args:
         url: an async SQLAlchemy URL (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``).
+        pool_timeout: seconds to wait for a pooled connection before raising
+            ``sqlalchemy.exc.TimeoutError``; `POOL_TIMEOUT_SECONDS` when None.
     """
 
-    def __init__(self, *, url: str) -> None:
+    def __init__(self, *, url: str, pool_timeout: float | None = None) -> None:
         self.url = url
         self.backend = "sqlite" if url.startswith("sqlite") else "postgresql"
         if self.backend == "sqlite":
             db_file = url.split("///", 1)[-1]
             if db_file and db_file != ":memory:":
                 Path(db_file).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            pool_pre_ping=True,
+            pool_timeout=POOL_TIMEOUT_SECONDS if pool_timeout is None else pool_timeout,
+        )
         if self.backend == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
