@@ -84,6 +84,7 @@ def main() -> None:
         "MAX_UPLOAD_MB": "500",
         "RATE_LIMIT_UPLOAD": "1000/hour",
         "RATE_LIMIT_LOGIN": "1000/minute",
+        "RATE_LIMIT_REGISTER": "1000/hour",
     }
     cli = Path(sys.executable).with_name("champion-clone")
     server = subprocess.Popen(

@@ -365,6 +365,7 @@ def _start_server(
         "DATA_DIR": str(work / "data"),
         "RATE_LIMIT_TRAINING": "10000/minute",
         "RATE_LIMIT_LOGIN": "1000/minute",
+        "RATE_LIMIT_REGISTER": "1000/hour",
         "BCRYPT_ROUNDS": "4",
         "CALL_PROCESSES": str(processes),
     }

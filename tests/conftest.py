@@ -153,6 +153,7 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
             "rate_limit_analyze": "1000/hour",
             "rate_limit_training": "1000/minute",
             "rate_limit_login": "1000/minute",
+            "rate_limit_register": "1000/hour",
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

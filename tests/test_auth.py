@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
+import bcrypt
 import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import PASSWORD, sign_up
+from memory.queries.users import create_user, get_user_by_email
+from memory.settings import Settings
+from tests.conftest import PASSWORD, running_app, sign_up
+from web import security
 
 
 async def test_register_returns_the_user_without_the_password(client: httpx.AsyncClient) -> None:
@@ -151,3 +160,89 @@ async def test_secrets_never_reach_the_logs(
     assert PASSWORD not in logged
     assert "wrong-password" not in logged
     assert token not in logged
+
+
+@pytest.fixture
+def checked_costs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The cost field of every hash bcrypt.checkpw is asked to check."""
+    costs: list[int] = []
+    real = bcrypt.checkpw
+
+    def spy(password: bytes, hashed: bytes) -> bool:
+        costs.append(int(hashed.split(b"$")[2]))
+        return real(password, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", spy)
+    return costs
+
+
+async def test_an_unknown_email_is_checked_at_the_cost_of_a_real_account(
+    make_settings: Callable[..., Settings], checked_costs: list[int]
+) -> None:
+    async with running_app(make_settings(bcrypt_rounds=5)) as (_app, client):
+        await client.post("/auth/register", json={"email": "h@example.com", "password": PASSWORD})
+        checked_costs.clear()
+        for email in ("h@example.com", "nobody@example.com"):
+            wrong = {"email": email, "password": "wrong-password"}
+            assert (await client.post("/auth/login", json=wrong)).status_code == 401
+        too_long = {"email": "h@example.com", "password": "p" * 73}
+        assert (await client.post("/auth/login", json=too_long)).status_code == 401
+    # The same work whether or not the account exists: the time cannot tell them apart.
+    assert checked_costs == [5, 5, 5]
+
+
+async def test_a_hash_of_another_cost_is_remade_at_the_configured_cost(
+    make_settings: Callable[..., Settings], checked_costs: list[int]
+) -> None:
+    old_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    async with running_app(make_settings(bcrypt_rounds=5)) as (app, client):
+        async with app.state.services.db.session() as session:
+            await create_user(session, email="old@example.com", password_hash=old_hash)
+        checked_costs.clear()
+        unknown = {"email": "nobody@example.com", "password": PASSWORD}
+        assert (await client.post("/auth/login", json=unknown)).status_code == 401
+        good = {"email": "old@example.com", "password": PASSWORD}
+        assert (await client.post("/auth/login", json=good)).status_code == 200
+        async with app.state.services.db.session() as session:
+            user = await get_user_by_email(session, email="old@example.com")
+        assert user is not None and user.password_hash is not None
+        assert security.hash_cost(user.password_hash) == 5
+        assert (await client.post("/auth/login", json=good)).status_code == 200
+    # The dummy follows the setting, not the odd account; the account then follows too.
+    assert checked_costs == [5, 4, 5]
+
+
+async def test_dummy_hashes_are_made_once_per_cost_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: list[threading.Thread] = []
+    real = bcrypt.hashpw
+
+    def spy(password: bytes, salt: bytes) -> bytes:
+        threads.append(threading.current_thread())
+        return real(password, salt)
+
+    monkeypatch.setattr(bcrypt, "hashpw", spy)
+    monkeypatch.setattr(security, "_dummy_hashes", {})
+    first, again, other = [await security.dummy_hash(r) for r in (5, 5, 6)]
+    assert first == again
+    assert (security.hash_cost(first), security.hash_cost(other)) == (5, 6)
+    assert len(threads) == 2
+    assert threading.current_thread() not in threads
+
+
+def test_importing_the_module_hashes_nothing() -> None:
+    probe = (
+        "import bcrypt\n"
+        "calls = []\n"
+        "real = bcrypt.hashpw\n"
+        "bcrypt.hashpw = lambda *args: calls.append(args) or real(*args)\n"
+        "import web.security\n"
+        "print(len(calls))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0"

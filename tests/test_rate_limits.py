@@ -51,7 +51,7 @@ async def test_redis_limit_is_shared_by_two_app_processes(
     keys = await redis.keys(f"{redis_prefix}rate:*")
     await redis.delete(*keys)
     await redis.aclose()
-    assert len(keys) == 1
+    assert len([key for key in keys if b"rate:login:" in key]) == 1
 
 
 async def test_window_resets(make_settings: Callable[..., Settings]) -> None:
@@ -129,3 +129,28 @@ async def test_limits_still_hold_per_process_while_redis_is_down(
     )
     async with running_app(settings) as (_app, client):
         assert [(await _login(client)).status_code for _ in range(3)] == [401, 401, 429]
+
+
+async def test_registration_is_limited_per_client_address(
+    make_settings: Callable[..., Settings], limiter_settings: dict[str, str]
+) -> None:
+    settings = make_settings(rate_limit_register="2/hour", **limiter_settings)
+    async with running_app(settings) as (_app, client):
+
+        async def register(email: str) -> httpx.Response:
+            return await client.post("/auth/register", json={"email": email, "password": PASSWORD})
+
+        assert (await register("r1@example.com")).status_code == 201
+        assert (await register("r1@example.com")).status_code == 409  # a refusal counts too
+        limited = await register("r2@example.com")
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) > 3000
+        login = await client.post(
+            "/auth/login", json={"email": "r2@example.com", "password": PASSWORD}
+        )
+        assert login.status_code == 401  # no account was made
+
+
+def test_registration_limit_defaults_to_five_an_hour() -> None:
+    limit = Settings(_env_file=None).rate_limit("register")  # type: ignore[call-arg]
+    assert (limit.limit, limit.window_seconds) == (5, 3600)

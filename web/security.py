@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -15,8 +16,10 @@ TokenKind = Literal["access", "media"]
 """``access`` tokens are the API's bearer tokens; ``media`` tokens ride in a cookie and only
 let `<audio>` elements fetch the user's own recordings."""
 BCRYPT_MAX_BYTES = 72
-# A hash to check against when the e-mail is unknown, so both failures take the same time.
-_DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(rounds=4)).decode()
+# Hashes to check against when the e-mail is unknown, one per cost, made on first use: an
+# unknown e-mail must cost as much as a known one with a wrong password, or the time of a
+# failed sign-in tells which e-mails have accounts.
+_dummy_hashes: dict[int, str] = {}
 
 
 class InvalidToken(Exception):
@@ -30,11 +33,43 @@ async def hash_password(password: str, *, rounds: int) -> str:
     return hashed.decode()
 
 
-async def verify_password(password: str, password_hash: str | None) -> bool:
-    """Whether ``password`` matches; with no hash it still spends the time, then says no."""
+def hash_cost(password_hash: str) -> int | None:
+    """The bcrypt cost (log2 rounds) a hash was made with; None if it is not a bcrypt hash."""
+    parts = password_hash.split("$")
+    if len(parts) != 4 or not parts[2].isdigit():
+        return None
+    return int(parts[2])
+
+
+def needs_rehash(password_hash: str, *, rounds: int) -> bool:
+    """Whether a stored hash was made at another cost than ``rounds`` (``BCRYPT_ROUNDS``)."""
+    return hash_cost(password_hash) != rounds
+
+
+async def dummy_hash(rounds: int) -> str:
+    """A hash of no one's password at cost ``rounds``, made once (off the event loop)."""
+    cached = _dummy_hashes.get(rounds)
+    if cached is None:
+        cached = await hash_password(secrets.token_urlsafe(16), rounds=rounds)
+        cached = _dummy_hashes.setdefault(rounds, cached)
+    return cached
+
+
+async def verify_password(password: str, password_hash: str | None, *, rounds: int) -> bool:
+    """Whether ``password`` matches ``password_hash``.
+
+    With no usable hash (unknown e-mail, or a password bcrypt cannot take) it checks against a
+    dummy hash at cost ``rounds``, the cost of every hash made now, and says no: a failure
+    takes as long whether or not the account exists.
+
+    Args:
+        password: what the user typed.
+        password_hash: the account's stored hash; None when there is no such account.
+        rounds: ``BCRYPT_ROUNDS``.
+    """
     secret = password.encode()
-    usable = password_hash is not None and len(secret) <= BCRYPT_MAX_BYTES
-    candidate = (password_hash if usable else _DUMMY_HASH) or _DUMMY_HASH
+    usable = bool(password_hash) and len(secret) <= BCRYPT_MAX_BYTES
+    candidate = password_hash if usable and password_hash else await dummy_hash(rounds)
     matches = await asyncio.to_thread(bcrypt.checkpw, secret[:BCRYPT_MAX_BYTES], candidate.encode())
     return matches and usable
 

@@ -82,6 +82,7 @@ class AppServer:
             "RATE_LIMIT_ANALYZE": "1000/hour",
             "RATE_LIMIT_TRAINING": "1000/minute",
             "RATE_LIMIT_LOGIN": "1000/minute",
+            "RATE_LIMIT_REGISTER": "1000/hour",
             "PYTHONUNBUFFERED": "1",
             "PYTHONFAULTHANDLER": "1",  # a crash in native code leaves a traceback in the log
             "COLUMNS": "200",  # rich wraps the start-up banner at 80 columns without a terminal

@@ -8,14 +8,20 @@ from memory.queries.users import EmailTaken, create_user, get_user_by_email
 from memory.schemas import TokenPublic, UserCreate, UserPublic, UserRegister
 from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_client
 from web.media_auth import clear_media_cookie, set_media_cookie
-from web.security import hash_password, verify_password
+from web.security import hash_password, needs_rehash, verify_password
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/register", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/register",
+    response_model=UserPublic,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[limit_per_client("register")],
+)
 async def register(body: UserRegister, services: ServicesDep, session: SessionDep) -> UserPublic:
-    """Creates an account; 409 if the e-mail is taken."""
+    """Creates an account; 409 if the e-mail is taken (at most ``RATE_LIMIT_REGISTER`` tries
+    per client address)."""
     password_hash = await hash_password(body.password, rounds=services.settings.bcrypt_rounds)
     try:
         user = await create_user(session, email=body.email, password_hash=password_hash)
@@ -28,15 +34,24 @@ async def register(body: UserRegister, services: ServicesDep, session: SessionDe
 
 @router.post("/login", response_model=TokenPublic, dependencies=[limit_per_client("login")])
 async def login(body: UserCreate, services: ServicesDep, session: SessionDep) -> TokenPublic:
-    """Exchanges e-mail and password for a bearer token; 401 if they do not match."""
+    """Exchanges e-mail and password for a bearer token; 401 if they do not match.
+
+    A hash made at another cost than ``BCRYPT_ROUNDS`` is remade at that cost on a good
+    sign-in, so every account's check comes to cost the same as an unknown e-mail's.
+    """
+    rounds = services.settings.bcrypt_rounds
     user = await get_user_by_email(session, email=body.email)
-    if not await verify_password(body.password, user.password_hash if user else None):
+    password_hash = user.password_hash if user else None
+    matches = await verify_password(body.password, password_hash, rounds=rounds)
+    if user is None or not matches:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "incorrect e-mail or password",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    assert user is not None
+    if password_hash and needs_rehash(password_hash, rounds=rounds):
+        user.password_hash = await hash_password(body.password, rounds=rounds)
+        await session.commit()
     return TokenPublic(
         access_token=services.tokens.issue(user.id), expires_in=services.tokens.expires_in
     )
