@@ -6,11 +6,15 @@ be enforced while the body streams, so the route reads the body itself through t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
+
+logger = logging.getLogger(__name__)
 
 MAX_TEXT_FIELD_BYTES = 10_000
 
@@ -77,6 +81,10 @@ async def read_form(
 
     Returns:
         The text fields and the file's client-side name (None if no file part came).
+
+    Raises:
+        MultipartRejected: the body is malformed, a part is refused, or the client went away
+            before the body ended (the caller cleans up as for any refused form).
     """
     contents = FormContents()
     state: dict[str, object] = {}
@@ -145,4 +153,8 @@ async def read_form(
         parser.finalize()
     except MultipartParseError as exc:
         raise MultipartRejected(400, "multipart body is malformed") from exc
+    except ClientDisconnect as exc:
+        # Nobody is left to answer: an ordinary end of the request, not a server error.
+        logger.info("the client disconnected before its multipart body ended")
+        raise MultipartRejected(400, "the upload was cut off before its end") from exc
     return contents
