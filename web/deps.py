@@ -28,18 +28,28 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
-    """A database session for one request."""
+    """A database session for the route's own queries.
+
+    It takes a pooled connection at its first query and gives it back when the route
+    function returns (``scope="function"``), before the response is sent: a streamed
+    response, or a slow client reading one, never holds a connection. A route that waits
+    on something else (a request body, a second session) does not take this session.
+    """
     async with services.db.session() as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def user_for_token(
-    services: Services, session: AsyncSession, token: str | None, *, kind: TokenKind = "access"
+    services: Services, token: str | None, *, kind: TokenKind = "access"
 ) -> User:
-    """The user a valid token of ``kind`` names; 401 with the reason otherwise."""
+    """The user a valid token of ``kind`` names; 401 with the reason otherwise.
+
+    The user is read in a session of its own, closed before the route runs; the returned
+    row is detached, its columns loaded.
+    """
     challenge = {"WWW-Authenticate": "Bearer"}
     if not token:
         raise HTTPException(
@@ -51,7 +61,8 @@ async def user_for_token(
         user_id = services.tokens.verify(token, kind=kind)
     except InvalidToken as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers=challenge) from exc
-    user = await get_user(session, user_id=user_id)
+    async with services.db.session() as session:
+        user = await get_user(session, user_id=user_id)
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "account no longer exists", headers=challenge
@@ -68,11 +79,10 @@ def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str | None
 
 async def get_current_user(
     services: ServicesDep,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
     """The user named by a valid bearer token; 401 otherwise."""
-    return await user_for_token(services, session, bearer_token(credentials))
+    return await user_for_token(services, bearer_token(credentials))
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

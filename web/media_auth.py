@@ -13,7 +13,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from memory.models import User
-from web.deps import ServicesDep, SessionDep, bearer, bearer_token, user_for_token
+from web.deps import ServicesDep, bearer, bearer_token, user_for_token
 
 MEDIA_COOKIE = "championclone_media"
 
@@ -21,14 +21,13 @@ MEDIA_COOKIE = "championclone_media"
 async def get_media_user(
     request: Request,
     services: ServicesDep,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
     """The user of a bearer token or, failing that, of the media cookie; 401 otherwise."""
     token = bearer_token(credentials)
     if token is not None:
-        return await user_for_token(services, session, token)
-    return await user_for_token(services, session, request.cookies.get(MEDIA_COOKIE), kind="media")
+        return await user_for_token(services, token)
+    return await user_for_token(services, request.cookies.get(MEDIA_COOKIE), kind="media")
 
 
 MediaUser = Annotated[User, Depends(get_media_user)]

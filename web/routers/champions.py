@@ -13,6 +13,7 @@ from memory.queries import jobs as job_queries
 from memory.schemas import ChampionPublic, ChampionSummary, UploadAccepted
 from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_user
 from web.multipart import multipart_request_body
+from web.services import Services
 from web.uploads import receive_upload, store_upload
 
 router = APIRouter(tags=["champions"])
@@ -28,6 +29,14 @@ async def owned_champion_or_404(
     if champion is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "champion not found")
     return champion
+
+
+async def owned_champion(services: Services, *, user_id: str, champion_id: str) -> Champion:
+    """`owned_champion_or_404` in a session of its own, closed before it returns: for a route
+    that goes on to wait on something else (a file, a job, the vector store) and must not hold
+    a pooled connection meanwhile."""
+    async with services.db.session() as session:
+        return await owned_champion_or_404(session, user_id=user_id, champion_id=champion_id)
 
 
 @router.post(
@@ -50,9 +59,10 @@ async def owned_champion_or_404(
     ),
 )
 async def upload(
-    request: Request, user: CurrentUser, services: ServicesDep, session: SessionDep
+    request: Request, user: CurrentUser, services: ServicesDep
 ) -> UploadAccepted | JSONResponse:
     """Stores a champion recording (.mp4 .mov .avi .wav .mp3 .m4a) and queues its ingest job."""
+    # No session while the body streams in: the rows are written in one of their own after.
     try:
         received = await receive_upload(
             request, media=services.media, max_bytes=services.settings.max_upload_bytes
@@ -103,15 +113,16 @@ async def get_champion(champion_id: str, user: CurrentUser, session: SessionDep)
 
 
 @router.delete("/champions/{champion_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_champion(
-    champion_id: str, user: CurrentUser, services: ServicesDep, session: SessionDep
-) -> Response:
+async def delete_champion(champion_id: str, user: CurrentUser, services: ServicesDep) -> Response:
     """Deletes the champion with its rows, files and vectors."""
-    champion = await owned_champion_or_404(session, user_id=user.id, champion_id=champion_id)
-    job = await job_queries.active_job(session, champion_id=champion.id)
+    async with services.db.session() as session:
+        champion = await owned_champion_or_404(session, user_id=user.id, champion_id=champion_id)
+        job = await job_queries.active_job(session, champion_id=champion.id)
+    # The job's end and the vector store are waited for without holding a connection.
     if job is not None:
         await services.jobs.cancel(job.id)
     await services.vectors.delete_champion(champion_id=champion.id)
-    await champion_queries.delete_champion(session, champion=champion)
+    async with services.db.session() as session:
+        await champion_queries.delete_champion(session, champion=champion)
     services.media.delete_champion(champion.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

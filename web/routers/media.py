@@ -16,9 +16,9 @@ from ingest.playback import playback_audio
 from ingest.steps import audio_dir
 from pipelines.recording import track_path
 from pipelines.training.session import TrainingError
-from web.deps import ServicesDep, SessionDep
+from web.deps import ServicesDep
 from web.media_auth import MediaUser
-from web.routers.champions import owned_champion_or_404
+from web.routers.champions import owned_champion
 
 router = APIRouter()
 WAV: dict[int | str, dict[str, Any]] = {200: {"content": {"audio/wav": {}}}}
@@ -27,12 +27,10 @@ WAV: dict[int | str, dict[str, Any]] = {200: {"content": {"audio/wav": {}}}}
 @router.get(
     "/champions/{champion_id}/audio", response_class=FileResponse, responses=WAV, tags=["champions"]
 )
-async def champion_audio(
-    champion_id: str, user: MediaUser, services: ServicesDep, session: SessionDep
-) -> FileResponse:
+async def champion_audio(champion_id: str, user: MediaUser, services: ServicesDep) -> FileResponse:
     """The champion's call as WAV (16 kHz; stereo when each speaker had a channel), on the
     transcript's timeline, to play a moment of it."""
-    champion = await owned_champion_or_404(session, user_id=user.id, champion_id=champion_id)
+    champion = await owned_champion(services, user_id=user.id, champion_id=champion_id)
     path = await asyncio.to_thread(playback_audio, audio_dir(services.media, champion.id))
     if path is None:
         raise HTTPException(
