@@ -265,3 +265,57 @@ async def test_a_file_counts_against_the_upload_limit_and_a_refused_one_is_not_k
         assert second.status_code == 429 and "too many requests" in second.json()["detail"]
         assert len((await client.get("/champions", headers=auth)).json()) == 1
         assert stored_files(app) == kept  # the refused file was not kept
+
+
+async def test_refused_files_count_against_the_upload_limit_shared_with_upload(
+    make_settings: Callable[..., Settings], media_files: dict[str, Path]
+) -> None:
+    wav = media_files["wav"].read_bytes()
+    async with running_app(make_settings(rate_limit_upload="2/hour")) as (app, client):
+        auth = await sign_up(client)
+        for refused in (("call.exe", wav), ("disguised.mp4", wav)):
+            response = await _orchestrate(client, auth, "Process this call", file=refused)
+            assert response.status_code == 415, response.text
+
+        limited = await _orchestrate(client, auth, "Process this call", file=("call.wav", wav))
+        assert limited.status_code == 429, limited.text
+        assert int(limited.headers["retry-after"]) > 3000
+        upload = await client.post("/upload", headers=auth, files={"file": ("call.wav", wav)})
+        assert upload.status_code == 429
+        # A task without a file is no upload: it is still answered.
+        training = await _orchestrate(client, auth, "Start training")
+        assert training.status_code == 422 and "upload a recording first" in training.text
+        assert stored_files(app) == []
+
+
+async def test_a_file_over_the_upload_limit_is_not_read_on(
+    make_settings: Callable[..., Settings], media_files: dict[str, Path]
+) -> None:
+    wav = media_files["wav"].read_bytes()
+    boundary = "limit-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="task"\r\n\r\nProcess this call\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="call.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode()
+    rest_requested = asyncio.Event()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield head + wav[:4096]
+        rest_requested.set()
+        yield wav[4096:] + f"\r\n--{boundary}--\r\n".encode()
+
+    async with running_app(make_settings(rate_limit_upload="1/hour")) as (app, client):
+        auth = await sign_up(client)
+        spent = await _orchestrate(client, auth, "Process this call", file=("call.exe", wav))
+        assert spent.status_code == 415
+
+        response = await client.post(
+            "/orchestrate",
+            headers={**auth, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+            content=body(),
+        )
+
+        assert response.status_code == 429, response.text
+        assert not rest_requested.is_set()
+        assert stored_files(app) == []

@@ -8,7 +8,7 @@ probed when complete, and only then moved under a generated name beside its rows
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,10 +79,24 @@ async def receive_upload(request: Request, *, media: MediaStore, max_bytes: int)
     return form.upload
 
 
-async def receive_form(request: Request, *, media: MediaStore, max_bytes: int) -> ReceivedForm:
+async def receive_form(
+    request: Request,
+    *,
+    media: MediaStore,
+    max_bytes: int,
+    on_file: Callable[[], Awaitable[None]] | None = None,
+) -> ReceivedForm:
     """Streams a multipart form: its ``file`` field (optional) to disk with every check
     applied (extension, magic bytes, size, probe, ``name`` and ``champion_speaker``), its
     other fields into memory.
+
+    Args:
+        request: the multipart request.
+        media: where the file waits while it is checked.
+        max_bytes: the file's size limit.
+        on_file: awaited once when a file part starts, whether the file is then refused or
+            not, before more than the chunk that opened it is read; it may raise to refuse
+            the request (a rate limit on uploads does).
 
     Raises:
         UploadRejected: with the status and message for the client; nothing is left on disk.
@@ -96,9 +110,22 @@ async def receive_form(request: Request, *, media: MediaStore, max_bytes: int) -
         raise UploadRejected(exc.status_code, exc.message) from exc
 
     validator: UploadValidator | None = None
+    file_started = admitted = False
+
+    async def admit_file() -> None:
+        nonlocal admitted
+        if on_file is not None and file_started and not admitted:
+            admitted = True
+            await on_file()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        async for chunk in request.stream():
+            yield chunk
+            await admit_file()
 
     def open_file(filename: str) -> Callable[[bytes], None]:
-        nonlocal validator
+        nonlocal validator, file_started
+        file_started = True
         extension = check_extension(filename)
         validator = UploadValidator(
             path=media.new_incoming_path(), extension=extension, max_bytes=max_bytes
@@ -106,15 +133,16 @@ async def receive_form(request: Request, *, media: MediaStore, max_bytes: int) -
         return validator.feed
 
     try:
-        form = await read_form(
-            request.stream(), boundary=boundary, file_field="file", open_file=open_file
-        )
+        form = await read_form(chunks(), boundary=boundary, file_field="file", open_file=open_file)
         if validator is None or form.filename is None:
             return ReceivedForm(fields=form.fields, upload=None)
         info = await asyncio.to_thread(validator.finish)
-    except MultipartRejected as exc:
+    except (MultipartRejected, UploadRejected) as exc:
         if validator is not None:
             validator.discard()
+        await admit_file()  # a refused file counts as much as an accepted one
+        if isinstance(exc, UploadRejected):
+            raise
         raise UploadRejected(exc.status_code, exc.message) from exc
     except BaseException:
         if validator is not None:

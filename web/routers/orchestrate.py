@@ -4,6 +4,7 @@ user's agents → the report."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -19,6 +20,7 @@ from ingest.validate import UploadRejected, printable_text
 from memory.queries import champions as champion_queries
 from memory.schemas import UploadAccepted
 from web.deps import CurrentUser, ServicesDep, enforce_user_limit, limit_per_user
+from web.json_depth import MAX_JSON_DEPTH, json_too_deep
 from web.multipart import multipart_request_body
 from web.services import Services
 from web.uploads import ReceivedUpload, champion_name, receive_form, store_upload
@@ -99,6 +101,8 @@ def _context(fields: dict[str, str]) -> dict[str, Any]:
     raw = fields.get("context", "").strip()
     if not raw:
         return {}
+    if json_too_deep(raw):
+        raise UploadRejected(422, f"context must nest at most {MAX_JSON_DEPTH} levels deep")
     try:
         context = json.loads(raw)
     except ValueError:
@@ -147,10 +151,17 @@ async def orchestrate(
     request: Request, user: CurrentUser, services: ServicesDep
 ) -> OrchestrationReport | JSONResponse:
     """Plans a task over the user's agents and runs it; with a file, the recording is stored
-    and its ingest queued first, and the plan processes it."""
+    and its ingest queued first, and the plan processes it.
+
+    A file counts against the user's upload limit, as on ``POST /upload``, as soon as its part
+    starts: a refused file counts too, and one over the limit is not read on (429).
+    """
     try:
         form = await receive_form(
-            request, media=services.media, max_bytes=services.settings.max_upload_bytes
+            request,
+            media=services.media,
+            max_bytes=services.settings.max_upload_bytes,
+            on_file=partial(enforce_user_limit, services, "upload", user.id),
         )
     except UploadRejected as exc:
         headers = {"Connection": "close"} if exc.status_code == 413 else None
@@ -159,8 +170,6 @@ async def orchestrate(
     try:
         task, context = _task(form.fields), _context(form.fields)
         name = _name(context, upload) if upload is not None else None
-        if upload is not None:
-            await enforce_user_limit(services, "upload", user.id)
     except UploadRejected as exc:
         if upload is not None:
             upload.discard()
