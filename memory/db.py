@@ -25,6 +25,8 @@ MIGRATION_LOCK = 0x43484D50  # an arbitrary constant naming our advisory lock
 # this long means the database is overloaded: the request fails fast (503) rather than
 # queueing behind SQLAlchemy's default of 30 s.
 POOL_TIMEOUT_SECONDS = 10.0
+POOL_SIZE = 5  # connections kept open
+POOL_MAX_OVERFLOW = 10  # opened beyond those under load, closed when returned
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -40,11 +42,12 @@ class Database:
 
     Args:
         url: an async SQLAlchemy URL (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``).
-        pool_timeout: seconds to wait for a pooled connection before raising
-            ``sqlalchemy.exc.TimeoutError``; `POOL_TIMEOUT_SECONDS` when None.
+
+    A pool wait longer than `POOL_TIMEOUT_SECONDS` raises ``sqlalchemy.exc.TimeoutError``
+    (the API answers it with 503 and ``Retry-After``).
     """
 
-    def __init__(self, *, url: str, pool_timeout: float | None = None) -> None:
+    def __init__(self, *, url: str) -> None:
         self.url = url
         self.backend = "sqlite" if url.startswith("sqlite") else "postgresql"
         if self.backend == "sqlite":
@@ -54,7 +57,9 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_pre_ping=True,
-            pool_timeout=POOL_TIMEOUT_SECONDS if pool_timeout is None else pool_timeout,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_MAX_OVERFLOW,
+            pool_timeout=POOL_TIMEOUT_SECONDS,
         )
         if self.backend == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

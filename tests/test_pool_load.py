@@ -27,8 +27,9 @@ from fastapi import FastAPI
 
 import memory.db
 from ingest.runner import StepContext
+from memory.db import POOL_MAX_OVERFLOW, POOL_SIZE
 from memory.settings import Settings
-from tests.conftest import sign_up
+from tests.conftest import running_app, sign_up
 from web.app import create_app
 
 POOL_TIMEOUT_SECONDS = 3.0
@@ -106,13 +107,19 @@ async def _follow(
 
 
 async def _all_started(streams: list[asyncio.Task[Any]], started: list[asyncio.Event]) -> None:
-    waiting = asyncio.gather(*(event.wait() for event in started))
-    try:
-        await asyncio.wait_for(waiting, CLIENT_TIMEOUT.read)
-    except TimeoutError:
-        ended = [repr(s.exception()) for s in streams if s.done() and s.exception()]
+    """Returns once every stream has had its first event; fails as soon as one ends first."""
+    waiting = asyncio.ensure_future(asyncio.gather(*(event.wait() for event in started)))
+    await asyncio.wait(
+        [waiting, *streams], timeout=CLIENT_TIMEOUT.read, return_when="FIRST_COMPLETED"
+    )
+    if not waiting.done():
+        waiting.cancel()
+        for stream in streams:
+            stream.cancel()
+        ended = await asyncio.gather(*streams, return_exceptions=True)
+        errors = [repr(e) for e in ended if not isinstance(e, asyncio.CancelledError)]
         opened = sum(event.is_set() for event in started)
-        pytest.fail(f"only {opened} of {len(started)} streams started; errors: {ended[:3]}")
+        pytest.fail(f"{opened} of {len(started)} streams started; ended with: {errors[:3]}")
 
 
 async def test_uploads_streams_and_reads_in_parallel_are_all_answered(
@@ -121,7 +128,8 @@ async def test_uploads_streams_and_reads_in_parallel_are_all_answered(
     _app, base_url, gate = served
     wav = media_files["wav"]
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-    async with httpx.AsyncClient(base_url=base_url, timeout=CLIENT_TIMEOUT, limits=limits) as client:
+    client = httpx.AsyncClient(base_url=base_url, timeout=CLIENT_TIMEOUT, limits=limits)
+    async with client:
         owner, other = await sign_up(client), await sign_up(client)
         first = await client.post("/upload", headers=owner, files=_file(wav))
         assert first.status_code == 202, first.text
@@ -154,3 +162,22 @@ async def test_uploads_streams_and_reads_in_parallel_are_all_answered(
             assert events[-1]["status"] == "completed"
         listing = await client.get("/champions", headers=owner)
         assert len(listing.json()) == UPLOADS + 1
+
+
+async def test_an_exhausted_pool_answers_503_with_retry_after(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memory.db, "POOL_TIMEOUT_SECONDS", 0.5)
+    async with running_app(make_settings()) as (app, client):
+        auth = await sign_up(client)
+        engine = app.state.services.db.engine
+        held = [await engine.connect() for _ in range(POOL_SIZE + POOL_MAX_OVERFLOW)]
+        try:
+            busy = await client.get("/champions", headers=auth)
+        finally:
+            for connection in held:
+                await connection.close()
+        assert busy.status_code == 503
+        assert int(busy.headers["Retry-After"]) > 0
+        assert "busy" in busy.json()["detail"]
+        assert (await client.get("/champions", headers=auth)).status_code == 200

@@ -32,6 +32,9 @@ CALL = {
     "To": "sip:practice@example.sip.twilio.com",
 }
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+# The test client's address (http://testserver) as the app's HOST and PORT: without
+# PUBLIC_BASE_URL, only a request to this app's own address gets a stream URL built from it.
+TEST_ADDRESS = {"host": "testserver", "port": 80}
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -101,7 +104,8 @@ async def test_twilio_webhooks_need_the_signature_of_the_public_url(
 async def test_without_credentials_in_development_webhooks_answer_with_the_bare_stream(
     make_settings: Callable[..., Settings],
 ) -> None:
-    async with running_app(make_settings(environment="development")) as (_app, client):
+    settings = make_settings(environment="development", **TEST_ADDRESS)
+    async with running_app(settings) as (_app, client):
         twilio = await client.post("/telephony/twilio/voice", content=urlencode(CALL), headers=FORM)
         assert twilio.status_code == 200
         # Unsigned, the stream needs no ticket, so none is issued.
@@ -123,6 +127,7 @@ async def test_only_signed_webhooks_leave_a_stream_ticket_in_the_store(
         twilio_auth_token=TOKEN,
         redis_url=redis_url,
         redis_prefix=redis_prefix,
+        **TEST_ADDRESS,
     )
     async with running_app(settings) as (_app, client):
         path = "/telephony/twilio/voice"
@@ -151,7 +156,9 @@ async def test_only_signed_webhooks_leave_a_stream_ticket_in_the_store(
 async def test_voice_webhooks_are_rate_limited_per_client_address(
     make_settings: Callable[..., Settings],
 ) -> None:
-    settings = make_settings(environment="development", rate_limit_dial_in="3/minute")
+    settings = make_settings(
+        environment="development", rate_limit_dial_in="3/minute", **TEST_ADDRESS
+    )
     async with running_app(settings) as (app, client):
 
         async def post(http: httpx.AsyncClient, provider: str) -> httpx.Response:
@@ -218,6 +225,70 @@ async def test_telnyx_webhooks_need_a_fresh_ed25519_signature(
         json_body = b'{"CallSid": "v3:abc", "From": "+15550100"}'
         json_headers = {**signed(json_body, now), "Content-Type": "application/json"}
         assert await post(json_headers, json_body) == 200
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    ("configured", "host", "stream"),
+    [
+        ({}, "localhost:9123", "ws://localhost:9123/telephony/twilio/stream"),
+        ({}, "127.0.0.1:8000", "ws://127.0.0.1:8000/telephony/twilio/stream"),
+        ({}, "[::1]:8000", "ws://[::1]:8000/telephony/twilio/stream"),
+        (
+            {"host": "practice.lan"},
+            "practice.lan:8000",
+            "ws://practice.lan:8000/telephony/twilio/stream",
+        ),
+        (
+            {"host": "Practice.LAN"},
+            "practice.lan:8000",
+            "ws://practice.lan:8000/telephony/twilio/stream",
+        ),
+        ({"host": "practice.lan"}, "practice.lan:9999", None),
+        ({}, "attacker.example.com", None),
+        (
+            {"public_base_url": PUBLIC},
+            "attacker.example.com",
+            f"wss://{PUBLIC[8:]}/telephony/twilio/stream",
+        ),
+    ],
+)
+async def test_without_public_base_url_a_stream_url_only_names_this_app(
+    make_settings: Callable[..., Settings],
+    configured: dict[str, str],
+    host: str,
+    stream: str | None,
+) -> None:
+    async with running_app(make_settings(environment="development", **configured)) as (_, client):
+        answer = await client.post(
+            "/telephony/twilio/voice", content=urlencode(CALL), headers={**FORM, "Host": host}
+        )
+    if stream is None:
+        assert answer.status_code == 503
+        assert "set PUBLIC_BASE_URL" in answer.json()["detail"]
+        assert host not in answer.text  # the forged name is not echoed either
+    else:
+        assert answer.status_code == 200, answer.text
+        assert stream_of(answer.text).get("url") == stream
+
+
+@sqlite_only
+async def test_a_signed_webhook_to_a_foreign_host_gets_no_ticket(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A signed request proves Twilio sent it, not that its Host is this app's (Telnyx does
+    not even sign the URL): without PUBLIC_BASE_URL, no stream ticket goes to that host."""
+    settings = make_settings(environment="development", twilio_auth_token=TOKEN)
+    async with running_app(settings) as (app, client):
+        path = "/telephony/twilio/voice"
+        headers = {
+            **FORM,
+            "Host": "attacker.example.com",
+            "X-Twilio-Signature": twilio_signature("http://attacker.example.com" + path, CALL),
+        }
+        answer = await client.post(path, content=urlencode(CALL), headers=headers)
+        assert answer.status_code == 503
+        assert app.state.services.sessions._items == {}  # no ticket was stored
 
 
 def test_phone_settings_are_checked_at_start_up() -> None:

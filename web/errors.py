@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 logger = logging.getLogger(__name__)
+DATABASE_BUSY_RETRY_SECONDS = 5
 
 
 def _describe(error: Any) -> dict[str, str]:
@@ -36,6 +38,17 @@ async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": summary or "request is invalid", "errors": problems}, 422)
 
 
+async def database_busy(_request: Request, _exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` when no pooled database connection came free in time: the
+    server is overloaded, not broken, and the request may be sent again shortly."""
+    logger.warning("no database connection came free in time; answered 503")
+    return JSONResponse(
+        {"detail": "the server is busy; try again in a few seconds"},
+        503,
+        headers={"Retry-After": str(DATABASE_BUSY_RETRY_SECONDS)},
+    )
+
+
 async def unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     """500 without internals; the exception is logged by type only."""
     logger.error("unhandled %s while serving a request", type(exc).__name__)
@@ -45,4 +58,5 @@ async def unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     """Registers the handlers on ``app``."""
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(PoolTimeout, database_busy)
     app.add_exception_handler(Exception, unexpected_error)

@@ -7,6 +7,10 @@ a stream is accepted only with an unused ticket from a signed webhook. Without i
 development only, no ticket is issued and the bare ``/telephony/{provider}/stream`` is
 accepted; in any other environment the webhook answers 503 and the stream is refused.
 
+The stream URL is built on ``PUBLIC_BASE_URL``; without it, on the address the webhook came
+to only when that is this machine or ``HOST:PORT`` (a forged ``Host`` would otherwise name
+where the call's audio goes), else the webhook answers 503 asking for ``PUBLIC_BASE_URL``.
+
 The webhooks are rate-limited per client address with ``RATE_LIMIT_DIAL_IN`` (429 with
 ``Retry-After``), the budget that also bounds the codes keyed on all calls together.
 """
@@ -22,7 +26,7 @@ from starlette.websockets import WebSocketState
 
 from web.deps import ServicesDep, limit_per_client
 from web.services import Services
-from web.telephony import DIAL_IN_LIMIT, not_configured, signed, stream_tickets
+from web.telephony import DIAL_IN_LIMIT, app_base_url, not_configured, signed, stream_tickets
 from web.telephony.call import run_phone_call
 from web.telephony.markup import XML_MEDIA_TYPE, stream_url, texml_stream, twiml_stream
 from web.telephony.signatures import public_url, telnyx_signature_valid, twilio_signature_valid
@@ -31,6 +35,10 @@ from web.telephony.streams import Provider
 router = APIRouter(prefix="/telephony", tags=["telephony"])
 MAX_WEBHOOK_BYTES = 64 * 1024
 REFUSED = "request signature missing or invalid"
+UNKNOWN_HOST = (
+    "set PUBLIC_BASE_URL to the app's public address (such as your tunnel's https URL): "
+    "without it the app answers calls only for requests to this machine or to HOST:PORT"
+)
 
 
 # Every legitimate call makes one webhook request: the dial-in budget, per client address.
@@ -142,7 +150,10 @@ async def _body(request: Request) -> bytes:
 async def _stream_url(request: Request, services: Services, provider: Provider) -> str:
     """The stream URL for the answer: with a fresh ticket when the provider is signed, bare
     otherwise (an unsigned provider's stream needs none, so none is left in the store)."""
-    base = services.settings.public_base_url or str(request.base_url).rstrip("/")
+    base = app_base_url(request, services.settings)
+    if base is None:
+        logger.warning("refused a voice webhook: PUBLIC_BASE_URL unset and Host not this app")
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNKNOWN_HOST)
     ticket = (
         await stream_tickets(services).issue(provider)
         if signed(services.settings, provider)

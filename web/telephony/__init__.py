@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from starlette.requests import HTTPConnection
+
 from memory.dial_in import DialInCodes, StreamTickets
 from memory.settings import Settings
 from web.services import Services
@@ -22,6 +24,8 @@ CREDENTIALS = {"twilio": "TWILIO_AUTH_TOKEN", "telnyx": "TELNYX_PUBLIC_KEY"}
 """The setting that signs each provider's webhooks."""
 DIAL_IN_LIMIT: Final = "dial_in"
 """The rate limit (``RATE_LIMIT_DIAL_IN``) on code attempts and on voice webhooks."""
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
 def dial_in_codes(services: Services) -> DialInCodes:
@@ -50,6 +54,25 @@ def not_configured(settings: Settings, provider: str) -> str | None:
     if signed(settings, provider) or settings.environment == "development":
         return None
     return f"phone dial-in via {provider} is not configured: set {CREDENTIALS[provider]}"
+
+
+def app_base_url(connection: HTTPConnection, settings: Settings) -> str | None:
+    """The app's address for the media stream URLs a webhook answers with.
+
+    ``PUBLIC_BASE_URL`` when set. Without it, the address the request came to, but only when
+    its host is this machine (a loopback name, any port) or the configured ``HOST`` and
+    ``PORT``: any other ``Host`` header may be forged, and would send the call's audio to
+    whatever address it names. None then: the app cannot tell its own public address.
+    """
+    if settings.public_base_url:
+        return settings.public_base_url
+    url = connection.url
+    host = (url.hostname or "").lower()
+    port = url.port or _DEFAULT_PORTS.get(url.scheme)
+    configured = settings.host.strip().lower()
+    if host in LOOPBACK_NAMES or (host == configured and port == settings.port):
+        return str(connection.base_url).rstrip("/")
+    return None
 
 
 async def spend_code_attempt(services: Services) -> bool:
