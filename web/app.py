@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from ingest.runner import Step
 from memory.settings import Settings
-from web import edge, errors, mcp_http, openapi_contract
+from web import edge, errors, mcp_http, openapi_contract, proxies
 from web.routers import (
     agents,
     auth,
@@ -99,4 +99,5 @@ def create_app(
     ui.install(app)
     openapi_contract.install(app)
     edge.install(app, settings)
+    proxies.install(app, settings)  # outermost: the client address every layer sees
     return app

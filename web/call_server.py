@@ -29,6 +29,7 @@ from memory.models import TrainingSession
 from memory.settings import Settings
 from memory.vectors import VectorStore
 from web.call_host import CALL_TOKEN_HEADER, CallError, CallOffer, LocalCalls
+from web.log_config import configure_logging
 from web.services import training_service
 
 
@@ -122,13 +123,14 @@ def main() -> None:
     """Reads settings and token from stdin, binds a loopback port, says READY, serves."""
     handoff = json.loads(sys.stdin.readline())
     settings = Settings(_env_file=None, **handoff["settings"])  # type: ignore[call-arg]
+    configure_logging(settings.log_level)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     app = create_call_server(settings, handoff["token"])
     print(f"READY {sock.getsockname()[1]}", flush=True)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the parent reads only that line
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, log_level="warning", log_config=None, lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
 
 

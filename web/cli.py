@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from pydantic import ValidationError
@@ -14,6 +14,7 @@ from rich.console import Console
 from memory.db import Database
 from memory.settings import Settings
 from web.cli_models import models_app
+from web.log_config import configure_logging
 
 app = typer.Typer(
     help="Champion Clone: practise selling against a clone of your best seller.",
@@ -39,14 +40,6 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
 @app.command()
 def serve(
     host: str | None = typer.Option(None, help="Address to listen on (default: HOST)."),
@@ -58,7 +51,7 @@ def serve(
     from web.app import create_app
 
     settings = load_settings()
-    _configure_logging()
+    configure_logging(settings.log_level)
     host = host or settings.host
     port = port or settings.port
     mode = (
@@ -70,7 +63,17 @@ def serve(
         f"[bold]Champion Clone[/bold] on [link]http://{host}:{port}[/link]  "
         f"(API docs: http://{host}:{port}/docs; {mode}; data in {settings.data_dir.resolve()})"
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, **server_options(settings))
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for the app, besides its address.
+
+    Forwarded headers are the app's own call (``FORWARDED_ALLOW_IPS``, `web.proxies`):
+    uvicorn's default would believe any loopback peer's ``X-Forwarded-For``. Its loggers
+    write through the shared handler (`web.log_config`) at ``LOG_LEVEL``.
+    """
+    return {"proxy_headers": False, "log_config": None, "log_level": settings.log_level.lower()}
 
 
 @app.command()
@@ -85,7 +88,7 @@ def worker(
             "(without it, `champion-clone serve` runs ingest jobs itself)"
         )
         raise typer.Exit(2)
-    _configure_logging()
+    configure_logging(settings.log_level)
     asyncio.run(_run_worker(settings, concurrency))
 
 
@@ -144,6 +147,7 @@ def ingest(
     from web.cli_ingest import IngestError, run_ingest
 
     settings = load_settings()
+    configure_logging(settings.log_level)
     out = Console()
     try:
         champion_id = asyncio.run(
@@ -170,7 +174,7 @@ def mcp(
     from web.cli_mcp import UnknownUser, run_mcp_stdio
 
     settings = load_settings()
-    _configure_logging()  # to stderr: stdout carries the protocol
+    configure_logging(settings.log_level)  # to stderr: stdout carries the protocol
     try:
         asyncio.run(run_mcp_stdio(settings, user_email=user))
     except UnknownUser as exc:
