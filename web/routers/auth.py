@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
-from memory.queries.users import EmailTaken, create_user, get_user_by_email
+from memory.queries.users import EmailTaken, create_user, get_user, get_user_by_email
 from memory.schemas import TokenPublic, UserCreate, UserPublic, UserRegister
 from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_client
 from web.media_auth import clear_media_cookie, set_media_cookie
@@ -33,14 +33,17 @@ async def register(body: UserRegister, services: ServicesDep, session: SessionDe
 
 
 @router.post("/login", response_model=TokenPublic, dependencies=[limit_per_client("login")])
-async def login(body: UserCreate, services: ServicesDep, session: SessionDep) -> TokenPublic:
+async def login(body: UserCreate, services: ServicesDep) -> TokenPublic:
     """Exchanges e-mail and password for a bearer token; 401 if they do not match.
 
     A hash made at another cost than ``BCRYPT_ROUNDS`` is remade at that cost on a good
-    sign-in, so every account's check comes to cost the same as an unknown e-mail's.
+    sign-in, so every account's check comes to cost the same as an unknown e-mail's. No
+    database connection is held while bcrypt works: the user is read, and a remade hash
+    written, in short sessions of their own.
     """
     rounds = services.settings.bcrypt_rounds
-    user = await get_user_by_email(session, email=body.email)
+    async with services.db.session() as session:
+        user = await get_user_by_email(session, email=body.email)
     password_hash = user.password_hash if user else None
     matches = await verify_password(body.password, password_hash, rounds=rounds)
     if user is None or not matches:
@@ -50,8 +53,12 @@ async def login(body: UserCreate, services: ServicesDep, session: SessionDep) ->
             headers={"WWW-Authenticate": "Bearer"},
         )
     if password_hash and needs_rehash(password_hash, rounds=rounds):
-        user.password_hash = await hash_password(body.password, rounds=rounds)
-        await session.commit()
+        remade = await hash_password(body.password, rounds=rounds)
+        async with services.db.session() as session:
+            stored = await get_user(session, user_id=user.id)
+            if stored is not None and stored.password_hash == password_hash:
+                stored.password_hash = remade
+                await session.commit()
     return TokenPublic(
         access_token=services.tokens.issue(user.id), expires_in=services.tokens.expires_in
     )
