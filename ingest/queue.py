@@ -3,6 +3,12 @@
 `InProcessJobQueue` runs jobs as tasks of the app (embedded default). `RedisJobQueue`
 puts them on a SAQ queue in Redis for `champion-clone worker` processes; SAQ's heartbeat
 sweep hands a job whose worker died to another worker, which resumes it at its step.
+
+SQL is the record of which jobs are unfinished; the queue may lose them (a submit while
+Redis is down, a Redis restart without persistence). `resume_unfinished` hands a queue the
+unfinished jobs it may not hold, and `ingest.resubmit` calls it periodically. Submitting a
+job twice is harmless: SAQ keeps one job per key while it waits, runs or is being aborted,
+and `JobRunner.run_job` does nothing for a job that SQL records as finished or deleted.
 """
 
 from __future__ import annotations
@@ -10,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import Any, Protocol
 
 from saq import Queue
 
 from ingest.runner import JobRunner
 from memory.db import Database
+from memory.models import utcnow
 from memory.queries import jobs as job_queries
 
 logger = logging.getLogger(__name__)
@@ -24,6 +32,7 @@ RUN_JOB_TASK = "run_ingest_job"
 JOB_TIMEOUT_SECONDS = 60 * 60
 JOB_HEARTBEAT_SECONDS = 30
 JOB_RETRIES = 3
+IDLE_HEARTBEATS = 3  # a running job whose row is this many heartbeats old has no live worker
 
 
 class JobQueue(Protocol):
@@ -40,7 +49,7 @@ class JobQueue(Protocol):
         ...
 
     async def resume_unfinished(self) -> int:
-        """Schedules every job left queued or running; returns how many."""
+        """Schedules the unfinished jobs this queue may not hold; returns how many it took."""
         ...
 
     async def ping(self) -> None:
@@ -55,6 +64,12 @@ class JobQueue(Protocol):
 async def _unfinished(db: Database) -> list[str]:
     async with db.session() as session:
         return list(await job_queries.unfinished_job_ids(session))
+
+
+async def _resumable(db: Database, *, idle_seconds: float) -> list[str]:
+    idle_since = utcnow() - timedelta(seconds=idle_seconds)
+    async with db.session() as session:
+        return list(await job_queries.resumable_job_ids(session, idle_since=idle_since))
 
 
 class InProcessJobQueue:
@@ -105,7 +120,8 @@ class InProcessJobQueue:
                 await task
 
     async def resume_unfinished(self) -> int:
-        job_ids = await _unfinished(self.runner.db)
+        # Only this process runs these jobs: one it holds no task for is not running.
+        job_ids = [j for j in await _unfinished(self.runner.db) if j not in self._tasks]
         for job_id in job_ids:
             await self.submit(job_id)
         return len(job_ids)
@@ -142,7 +158,11 @@ class RedisJobQueue:
         self.heartbeat_seconds = heartbeat_seconds
 
     async def submit(self, job_id: str) -> None:
-        await self.queue.enqueue(
+        await self._enqueue(job_id)
+
+    async def _enqueue(self, job_id: str) -> bool:
+        """Puts the job on the queue unless SAQ holds it already; returns whether it did."""
+        job = await self.queue.enqueue(
             RUN_JOB_TASK,
             key=job_id,
             job_id=job_id,
@@ -152,6 +172,7 @@ class RedisJobQueue:
             retry_delay=5.0,
             retry_backoff=True,
         )
+        return job is not None
 
     async def cancel(self, job_id: str) -> None:
         job = await self.queue.job(job_id)
@@ -159,10 +180,11 @@ class RedisJobQueue:
             await self.queue.abort(job, error="the champion was deleted")
 
     async def resume_unfinished(self) -> int:
-        job_ids = await _unfinished(self.db)
-        for job_id in job_ids:
-            await self.submit(job_id)
-        return len(job_ids)
+        # A running job whose worker is alive has a fresh row (`run_ingest_job` heartbeats
+        # it), whether or not Redis still knows the job: it is left to that worker.
+        idle_seconds = IDLE_HEARTBEATS * self.heartbeat_seconds
+        job_ids = await _resumable(self.db, idle_seconds=idle_seconds)
+        return sum([await self._enqueue(job_id) for job_id in job_ids])
 
     async def ping(self) -> None:
         await self.queue.info()
@@ -179,15 +201,24 @@ def saq_queue(redis_url: str, *, prefix: str) -> Queue:
 async def run_ingest_job(ctx: dict[str, Any], *, job_id: str) -> None:
     """The SAQ task: runs a job with the worker's `JobRunner`, heartbeating while it runs.
 
-    The heartbeat stops if this worker dies; SAQ's sweep then retries the job elsewhere.
+    The heartbeat goes to Redis (SAQ's sweep retries elsewhere a job whose heartbeat stops)
+    and to the job's row (so a job Redis lost is not re-submitted while this worker runs it).
+    It stops if this worker dies; a beat that fails (Redis or SQL briefly down) is skipped.
     """
     runner: JobRunner = ctx["runner"]
     saq_job = ctx["job"]
 
     async def heartbeat() -> None:
+        failing = False
         while True:
             await asyncio.sleep(max(saq_job.heartbeat or JOB_HEARTBEAT_SECONDS, 1) / 3)
-            await saq_job.update()
+            beats = await asyncio.gather(
+                saq_job.update(), runner.touch(job_id), return_exceptions=True
+            )
+            errors = [type(b).__name__ for b in beats if isinstance(b, Exception)]
+            if errors and not failing:
+                logger.warning("ingest job heartbeat failed, the job goes on (%s)", errors[0])
+            failing = bool(errors)
 
     beating = asyncio.create_task(heartbeat())
     try:

@@ -62,6 +62,9 @@ class JobRunner:
         final_status: the champion status once every step is done.
         progress: where progress events go.
         step_timeout_seconds: how long one step may run before the job fails.
+        max_attempts: how many times a job may start; a job whose process keeps dying
+            (out of memory on one recording, say) fails instead of taking down worker
+            after worker.
     """
 
     db: Database
@@ -70,6 +73,7 @@ class JobRunner:
     final_status: str = "ready"
     progress: ProgressBus = field(default_factory=LocalProgressBus)
     step_timeout_seconds: float = 30 * 60
+    max_attempts: int = 5
 
     async def run_job(self, job_id: str) -> None:
         """Runs the job's remaining steps in order, recording each one."""
@@ -78,13 +82,20 @@ class JobRunner:
             if job is None or job.status in ("completed", "failed"):
                 return
             champion_id, done = job.champion_id, list(job.completed_steps)
-            await job_queries.update_job(
-                session, job_id=job_id, status="running", attempts=job.attempts + 1, error=None
-            )
-            await job_queries.set_champion_status(
-                session, champion_id=champion_id, status="processing"
-            )
-            await session.commit()
+            attempts, last_step = job.attempts, job.step or ""
+            exhausted = attempts >= self.max_attempts
+            if not exhausted:
+                await job_queries.update_job(
+                    session, job_id=job_id, status="running", attempts=attempts + 1, error=None
+                )
+                await job_queries.set_champion_status(
+                    session, champion_id=champion_id, status="processing"
+                )
+                await session.commit()
+        if exhausted:
+            reason = f"the job stopped {attempts} times before it could finish"
+            await self._fail(job_id, champion_id, last_step, reason)
+            return
         total = max(len(self.steps), 1)
         for index, step in enumerate(self.steps):
             if step.name in done:
@@ -135,6 +146,12 @@ class JobRunner:
         await self.progress.publish(
             champion_id, {"job_id": job_id, "status": "completed", "progress": 100.0}
         )
+
+    async def touch(self, job_id: str) -> None:
+        """Records that the job is still running here (see `job_queries.resumable_job_ids`)."""
+        async with self.db.session() as session:
+            await job_queries.touch_job(session, job_id=job_id)
+            await session.commit()
 
     async def _record(self, job_id: str, champion_id: str, *, step: str, progress: float) -> None:
         async with self.db.session() as session:

@@ -199,3 +199,26 @@ async def test_a_provider_failure_names_the_provider_and_what_to_do(
     assert stored.error is not None
     assert stored.error.startswith("deepgram failed during the transcribe step (HTTP ")
     assert advice in stored.error
+
+
+async def test_a_job_that_keeps_stopping_its_worker_fails_instead_of_running_again(
+    db: Database,
+) -> None:
+    step = RecordingStep("transcribe")
+    runner = JobRunner(db=db, steps=[step], max_attempts=3)
+    job = await _job(db, status="running", step="transcribe", attempts=3)
+    await runner.run_job(job.id)
+    stored, champion = await _reload(db, job.id)
+    assert step.runs == []
+    assert (stored.status, stored.attempts) == ("failed", 3)
+    assert stored.error == "the job stopped 3 times before it could finish"
+    assert (champion.status, champion.error) == ("failed", stored.error)
+
+
+async def test_a_job_under_its_attempt_limit_runs(db: Database) -> None:
+    step = RecordingStep("transcribe")
+    runner = JobRunner(db=db, steps=[step], max_attempts=3)
+    job = await _job(db, status="running", step="transcribe", attempts=2)
+    await runner.run_job(job.id)
+    stored, _champion = await _reload(db, job.id)
+    assert (stored.status, stored.attempts, step.runs) == ("completed", 3, [job.id])

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from select import select as wait_readable
 from typing import Any
 
 import httpx
@@ -17,9 +18,11 @@ from redis import Redis
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from memory.db import Database
 from memory.models import Pattern, Transcript
 from memory.settings import Settings
 from tests.conftest import closed_port, running_app, sign_up
+from tests.test_job_runner import _job
 from web.cli import app as cli
 
 
@@ -135,6 +138,39 @@ def test_the_worker_needs_redis(monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(cli, ["worker"])
     assert result.exit_code == 2
     assert "set REDIS_URL" in result.output
+
+
+async def _record_a_queued_job(settings: Settings) -> None:
+    db = Database(url=settings.resolved_database_url)
+    try:
+        await db.migrate()
+        await _job(db)
+    finally:
+        await db.close()
+
+
+def test_a_worker_started_while_redis_is_down_waits_for_it(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    settings = make_settings(redis_url=f"redis://127.0.0.1:{closed_port()}/0")
+    asyncio.run(_record_a_queued_job(settings))
+    worker = _start_worker(settings, tmp_path / "worker-data")
+    try:
+        assert worker.stdout is not None
+        lines: list[str] = []
+        while not any("job queue unreachable" in line for line in lines):
+            ready, _, _ = wait_readable([worker.stdout], [], [], 120)
+            assert ready, f"the worker said nothing of Redis: {lines}"
+            line = worker.stdout.readline()
+            assert line, f"the worker exited: {lines}"
+            lines.append(line)
+        assert worker.poll() is None
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output = "".join(lines) + worker.communicate(timeout=60)[0]
+    assert worker.returncode == 0, output
+    assert output.count("job queue unreachable") == 1, output
+    assert "Traceback" not in output
 
 
 async def test_an_upload_while_redis_is_down_is_kept_and_queued(

@@ -96,7 +96,7 @@ async def _run_worker(settings: Settings, concurrency: int) -> None:
     from redis.asyncio import Redis
 
     from ingest.progress import RedisProgressBus
-    from ingest.queue import RedisJobQueue, saq_queue
+    from ingest.resubmit import RESUBMIT_SECONDS
     from ingest.worker import SWEEP_SECONDS, build_worker
     from web.services import Storage, log_provider_choices
 
@@ -109,6 +109,8 @@ async def _run_worker(settings: Settings, concurrency: int) -> None:
         prefix=settings.redis_prefix,
         concurrency=concurrency,
         sweep_seconds=max(1, min(SWEEP_SECONDS, settings.job_heartbeat_seconds // 2)),
+        heartbeat_seconds=settings.job_heartbeat_seconds,
+        resubmit_seconds=min(RESUBMIT_SECONDS, settings.job_heartbeat_seconds),
     )
     log_provider_choices(settings)
     if not settings.qdrant_url:
@@ -116,17 +118,9 @@ async def _run_worker(settings: Settings, concurrency: int) -> None:
             "QDRANT_URL is not set: this worker indexes patterns in its own embedded Qdrant, "
             "which the app cannot search; point app and workers at one Qdrant server"
         )
-    queue = RedisJobQueue(
-        queue=saq_queue(settings.redis_url, prefix=settings.redis_prefix),
-        db=storage.db,
-        heartbeat_seconds=settings.job_heartbeat_seconds,
-    )
-    resumed = await queue.resume_unfinished()
-    await queue.close()
-    console.print(
-        f"worker taking ingest jobs from Redis (concurrency {concurrency}; "
-        f"{resumed} unfinished jobs re-queued)"
-    )
+    # Unfinished jobs are handed to the queue by the worker's resubmitter, at start and
+    # then periodically: a worker started while Redis is down waits for it.
+    console.print(f"worker taking ingest jobs from Redis (concurrency {concurrency})")
     try:
         await worker.start()  # returns on SIGINT/SIGTERM, which SAQ handles
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
@@ -13,6 +13,7 @@ from agents.registry import AgentDeps
 from ingest.progress import LocalProgressBus, ProgressBus, RedisProgressBus
 from ingest.providers.setup import IngestProviders
 from ingest.queue import InProcessJobQueue, JobQueue, RedisJobQueue, saq_queue
+from ingest.resubmit import Resubmitter
 from ingest.runner import JobRunner, Step
 from ingest.steps import FINAL_STATUS, default_steps
 from memory.db import Database
@@ -137,6 +138,8 @@ class Services:
     training: TrainingService
     redis: Redis | None = None
     calls: Calls | None = None
+    resubmitter: Resubmitter | None = None
+    _queue_down: bool = field(default=False, init=False, repr=False)
 
     def agent_deps(self) -> AgentDeps:
         """What the agents work on (the ingest providers are made on first use)."""
@@ -153,12 +156,22 @@ class Services:
         )
 
     async def submit_job(self, job_id: str) -> None:
-        """Hands a recorded job to the queue; if the queue is down the job stays recorded as
-        queued and is picked up when a worker (or, embedded, the app) next starts."""
+        """Hands a recorded job to the queue. If the queue is down the job stays recorded as
+        queued, and a resubmitter (`ingest.resubmit`) hands it over once the queue is back;
+        the outage is logged once, not once per job."""
         try:
             await self.jobs.submit(job_id)
         except Exception as exc:
-            logger.warning("job queue unavailable, job left queued (%s)", type(exc).__name__)
+            if not self._queue_down:
+                logger.warning(
+                    "job queue unreachable: jobs stay queued until it is back (%s)",
+                    type(exc).__name__,
+                )
+            self._queue_down = True
+        else:
+            if self._queue_down:
+                logger.info("job queue reachable again")
+            self._queue_down = False
 
     def provider_choices(self) -> dict[str, str]:
         """The provider serving each model-backed step, as actually chosen where known."""
@@ -231,18 +244,29 @@ class Services:
             calls = await CallProcesses.start(settings=settings, count=settings.call_processes)
         else:
             calls = LocalCalls(settings, storage.db, training, storage.media)
+        # Resumes unfinished jobs now, then hands the queue any it lost (see ingest.resubmit);
+        # a queue that is down does not stop the API from serving.
+        resubmitter = Resubmitter(queue=jobs)
         services = cls(
-            settings, storage, sessions, limiter, jobs, progress, tokens, training, redis, calls
+            settings,
+            storage,
+            sessions,
+            limiter,
+            jobs,
+            progress,
+            tokens,
+            training,
+            redis,
+            calls,
+            resubmitter,
         )
         log_provider_choices(settings)
-        try:
-            resumed = await jobs.resume_unfinished()
-        except Exception as exc:  # a queue that is down must not stop the API from serving
-            logger.warning("could not resume unfinished jobs (%s)", type(exc).__name__)
-        else:
-            if resumed:
-                logger.info("resumed %d unfinished ingest jobs", resumed)
+        resubmitter.start()
         return services
+
+    async def _stop_resubmitting(self) -> None:
+        if self.resubmitter is not None:
+            await self.resubmitter.stop()
 
     async def _end_calls(self) -> None:
         if self.calls is not None:
@@ -253,7 +277,14 @@ class Services:
 
         Each component closes on its own, so one that is down does not keep the others open.
         """
-        for close in (self._end_calls, self.jobs.close, self.sessions.close, self.storage.close):
+        closes = (
+            self._end_calls,
+            self._stop_resubmitting,
+            self.jobs.close,
+            self.sessions.close,
+            self.storage.close,
+        )
+        for close in closes:
             try:
                 await close()
             except Exception as exc:

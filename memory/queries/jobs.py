@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from memory.models import Champion, IngestJob
+from memory.models import Champion, IngestJob, utcnow
 
 ACTIVE_JOB_STATUSES = ("queued", "running")
 
@@ -45,6 +46,30 @@ async def unfinished_job_ids(session: AsyncSession) -> Sequence[str]:
         .order_by(IngestJob.created_at)
     )
     return result.all()
+
+
+async def resumable_job_ids(session: AsyncSession, *, idle_since: datetime) -> Sequence[str]:
+    """Jobs no process is known to hold: every queued job, and running jobs whose row has not
+    been written since ``idle_since`` (a live worker writes it every few seconds); oldest
+    first."""
+    result = await session.scalars(
+        select(IngestJob.id)
+        .where(
+            (IngestJob.status == "queued")
+            | ((IngestJob.status == "running") & (IngestJob.updated_at < idle_since))
+        )
+        .order_by(IngestJob.created_at)
+    )
+    return result.all()
+
+
+async def touch_job(session: AsyncSession, *, job_id: str) -> None:
+    """Records that a job is still being worked on (the caller commits)."""
+    await session.execute(
+        update(IngestJob)
+        .where(IngestJob.id == job_id, IngestJob.status == "running")
+        .values(updated_at=utcnow())
+    )
 
 
 async def create_job(session: AsyncSession, *, champion_id: str, kind: str) -> IngestJob:
