@@ -56,12 +56,14 @@ class SphinxBatchTranscriber:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["ingest.sphinx_worker"])
+            # The forkserver, and each decoder process it forks, ends with this process
+            # even when it is killed outright (`ingest.lifeline`).
+            context.set_forkserver_preload(["ingest.forkserver_preload", "ingest.sphinx_worker"])
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
-                initializer=sphinx_worker.init_decoder,
-                initargs=(self.fwdflat,),
+                initializer=sphinx_worker.init_worker,
+                initargs=(self.fwdflat, os.getpid()),
             )
         return self._pool
 

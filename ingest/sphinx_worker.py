@@ -10,11 +10,20 @@ import re
 import wave
 from typing import Any
 
+from ingest.lifeline import die_with_parent
+
 _decoder: Any = None
 _initial_cmn: Any = None
 _ALTERNATE = re.compile(r"\(\d+\)$")
 _NOT_WORDS = {"<s>", "</s>", "<sil>", "[noise]", "[laugh]", "[breath]", "[cough]", "[um]", "[uh]"}
 FRAMES_PER_SECOND = 100
+
+
+def init_worker(fwdflat: bool, owner: int) -> None:
+    """A decoder process's start: it ends with ``owner`` (the process whose pool it is
+    in), then loads its decoder."""
+    die_with_parent(owner=owner)
+    init_decoder(fwdflat)
 
 
 def init_decoder(fwdflat: bool = True) -> None:
