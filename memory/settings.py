@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from memory.ice_servers import IceServer, parse_ice_servers
 from memory.packaged_models import models_folder, piper_voice_available
 from memory.whisper_models import first_whisper_model
 
@@ -144,6 +145,15 @@ class Settings(BaseSettings):
     def _upper_log_level(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
+    @field_validator("ice_servers")
+    @classmethod
+    def _check_ice_servers(cls, value: str) -> str:
+        try:
+            parse_ice_servers(value)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+        return value.strip()
+
     @field_validator("public_base_url")
     @classmethod
     def _check_public_base_url(cls, value: str) -> str:
@@ -228,6 +238,12 @@ class Settings(BaseSettings):
         """Proxy addresses whose X-Forwarded-For / X-Forwarded-Proto are believed (comma
         separated in the environment; empty: none, the peer's address is the client's)."""
         return [ip.strip() for ip in self.forwarded_allow_ips.split(",") if ip.strip()]
+
+    @property
+    def ice_server_list(self) -> list[IceServer]:
+        """The STUN/TURN servers for calls' peer connections, browser and server side
+        (``ICE_SERVERS``, comma-separated URLs; see `memory.ice_servers`)."""
+        return parse_ice_servers(self.ice_servers)
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pipecat.transports.smallwebrtc.connection import SmallWebRTCConnection
+from pipecat.transports.smallwebrtc.connection import IceServer, SmallWebRTCConnection
 from pipecat.transports.smallwebrtc.request_handler import (
     IceCandidate,
     SmallWebRTCPatchRequest,
@@ -38,6 +38,14 @@ class CallError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def peer_ice_servers(settings: Settings) -> list[IceServer]:
+    """The configured STUN/TURN servers as the server's peer connections take them."""
+    return [
+        IceServer(urls=server.urls, username=server.username, credential=server.credential)
+        for server in settings.ice_server_list
+    ]
 
 
 @dataclass(frozen=True)
@@ -85,12 +93,14 @@ class LocalCalls:
     db: Database
     training: TrainingService
     media: MediaStore
-    webrtc: SmallWebRTCRequestHandler = field(default_factory=SmallWebRTCRequestHandler)
+    webrtc: SmallWebRTCRequestHandler = field(init=False)
     sessions: dict[str, str] = field(default_factory=dict)  # pc_id -> training session id
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     warm_up: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
+        # Every peer connection gathers candidates through ICE_SERVERS' STUN and TURN servers.
+        self.webrtc = SmallWebRTCRequestHandler(ice_servers=peer_ice_servers(self.settings))
         # The speech models load while the first trainee is still choosing a scenario.
         from web.calls import prepare_live_speech
 

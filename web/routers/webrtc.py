@@ -1,10 +1,11 @@
-"""Browser calls over WebRTC (SmallWebRTC): the SDP offer/answer and trickle ICE."""
+"""Browser calls over WebRTC (SmallWebRTC): the ICE servers, the SDP offer/answer and
+trickle ICE."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
 from pipecat.transports.smallwebrtc.request_handler import IceCandidate
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,11 +55,42 @@ class IceBody(BaseModel):
     candidates: list[CandidateBody] = Field(max_length=100)
 
 
+class IceServerPublic(BaseModel):
+    """One STUN or TURN server, shaped as the browser's ``RTCIceServer``."""
+
+    urls: str
+    username: str | None = None
+    credential: str | None = None
+
+
+class IceServersPublic(BaseModel):
+    """The ICE servers a call's peer connection gathers candidates through."""
+
+    ice_servers: list[IceServerPublic]
+
+
 async def _active_session(services: Services, user_id: str, session_id: str) -> TrainingSession:
     try:
         return await services.training.active(user_id=user_id, session_id=session_id)
     except TrainingError as exc:
         raise HTTPException(exc.status, exc.message) from exc
+
+
+@router.get(
+    "/{session_id}/ice-servers", response_model=IceServersPublic, response_model_exclude_none=True
+)
+async def ice_servers(
+    session_id: str, response: Response, user: CurrentUser, services: ServicesDep
+) -> IceServersPublic:
+    """The STUN/TURN servers (``ICE_SERVERS``) for the session's call; only its trainee gets
+    them, since TURN credentials let their holder relay traffic through the server."""
+    await _active_session(services, user.id, session_id)
+    response.headers["Cache-Control"] = "no-store"
+    servers = [
+        IceServerPublic(urls=s.urls, username=s.username, credential=s.credential)
+        for s in services.settings.ice_server_list
+    ]
+    return IceServersPublic(ice_servers=servers)
 
 
 @router.post("/{session_id}/offer", response_model=AnswerBody)
