@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 MIN_PASSWORD_LENGTH = 8
 BCRYPT_MAX_BYTES = 72
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive one (SQLite stores no offset) is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UTCDateTime = Annotated[datetime, AfterValidator(as_utc)]
+"""A timestamp the API shows in UTC with its offset (``...Z``) on every database."""
+
+MAX_ID_CHARS = 64
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
+"""An id sent in a body (the API's own are 36-character UUIDs)."""
 
 ChampionStatus = Literal["uploaded", "queued", "processing", "ready", "failed"]
 JobStatus = Literal["queued", "running", "completed", "failed"]
@@ -37,12 +50,21 @@ class UserCreate(BaseModel):
 class UserRegister(UserCreate):
     """Sign-up credentials, with the password rules applied."""
 
-    @field_validator("password")
+    password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=BCRYPT_MAX_BYTES,
+        description=f"{MIN_PASSWORD_LENGTH} characters or more, at most {BCRYPT_MAX_BYTES} "
+        "bytes in UTF-8",
+    )
+
+    @field_validator("password", mode="before")
     @classmethod
-    def _strong_enough(cls, value: str) -> str:
+    def _strong_enough(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
         if len(value) < MIN_PASSWORD_LENGTH:
             raise ValueError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
-        if len(value.encode()) > BCRYPT_MAX_BYTES:
+        if len(value.encode(errors="surrogatepass")) > BCRYPT_MAX_BYTES:
             raise ValueError(f"password must be at most {BCRYPT_MAX_BYTES} bytes")
         return value
 
@@ -52,7 +74,7 @@ class UserPublic(ORMModel):
 
     id: str
     email: str
-    created_at: datetime
+    created_at: UTCDateTime
 
 
 class TokenPublic(BaseModel):
@@ -75,8 +97,8 @@ class JobPublic(ORMModel):
     completed_steps: list[str]
     error: str | None
     attempts: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
 
 
 class UploadAccepted(BaseModel):
@@ -110,8 +132,8 @@ class ChampionSummary(ORMModel):
     media_format: str
     size_bytes: int
     duration_seconds: float | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
 
 
 class ChampionPublic(ChampionSummary):
@@ -138,7 +160,7 @@ class ScenarioPublic(ORMModel):
     objections: list[Any]
     difficulty_levels: dict[str, Any]
     provider: str
-    created_at: datetime
+    created_at: UTCDateTime
 
 
 class WordPublic(BaseModel):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from memory.schemas import ScenarioPublic
+from memory.schemas import Id, ScenarioPublic, UTCDateTime
 
 MAX_MESSAGE_CHARS = 2000
+# Holds a character that is neither white space nor a control character (the schema's
+# wording of "not blank"; the validator also folds the rarer invisible characters).
+NOT_BLANK = r"[^\s\x00-\x1f\x7f-\x9f]"
 
 
 class TrainingStart(BaseModel):
@@ -17,8 +19,8 @@ class TrainingStart(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    champion_id: str
-    scenario_id: str | None = None
+    champion_id: Id
+    scenario_id: Id | None = None
     mode: Literal["roleplay", "demo"] = "roleplay"
     difficulty: Literal["easy", "medium", "hard"] = "medium"
 
@@ -40,16 +42,30 @@ class TrainingRespond(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    session_id: str
-    message: str = Field(max_length=MAX_MESSAGE_CHARS)
+    session_id: Id
+    message: str = Field(
+        min_length=1,
+        max_length=MAX_MESSAGE_CHARS,
+        pattern=NOT_BLANK,
+        description="what the trainee says; white space and control characters are folded",
+    )
+
+    @field_validator("message", mode="before")
+    @classmethod
+    def _not_blank(cls, value: Any) -> Any:
+        if isinstance(value, str) and not _printable(value):
+            raise ValueError("message must not be empty")
+        return value
 
     @field_validator("message")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        cleaned = " ".join("".join(c if c.isprintable() else " " for c in value).split())
-        if not cleaned:
-            raise ValueError("message must not be empty")
-        return cleaned
+    def _folded(cls, value: str) -> str:
+        return _printable(value)
+
+
+def _printable(text: str) -> str:
+    """``text`` without control characters, its white space folded to single spaces."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 class TrainingReply(BaseModel):
@@ -71,7 +87,7 @@ class TrainingEnd(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    session_id: str
+    session_id: Id
 
 
 class TurnPublic(BaseModel):
@@ -91,7 +107,7 @@ class TurnPublic(BaseModel):
     feedback: str | None
     suggestion: str | None
     champion_way: str | None
-    created_at: datetime
+    created_at: UTCDateTime
 
     @field_validator("criteria")
     @classmethod
@@ -111,8 +127,8 @@ class SessionSummary(BaseModel):
     difficulty: str
     status: str
     overall_score: float | None
-    started_at: datetime
-    ended_at: datetime | None
+    started_at: UTCDateTime
+    ended_at: UTCDateTime | None
 
 
 class SessionPublic(SessionSummary):
