@@ -86,12 +86,13 @@ class InProcessJobQueue:
         self.runner = runner
         self._slots = asyncio.Semaphore(max_concurrent)
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._cancelled: set[str] = set()  # never run again (their champion is going)
         self._closed = False
 
     async def submit(self, job_id: str) -> None:
         if self._closed:
             raise RuntimeError("job queue is closed")
-        if job_id in self._tasks:
+        if job_id in self._tasks or job_id in self._cancelled:
             return
         task = asyncio.create_task(self._run(job_id), name=f"ingest-job-{job_id}")
         self._tasks[job_id] = task
@@ -113,6 +114,7 @@ class InProcessJobQueue:
             await asyncio.shield(task)
 
     async def cancel(self, job_id: str) -> None:
+        self._cancelled.add(job_id)
         task = self._tasks.get(job_id)
         if task is not None:
             task.cancel()
@@ -121,7 +123,8 @@ class InProcessJobQueue:
 
     async def resume_unfinished(self) -> int:
         # Only this process runs these jobs: one it holds no task for is not running.
-        job_ids = [j for j in await _unfinished(self.runner.db) if j not in self._tasks]
+        held = self._tasks.keys() | self._cancelled
+        job_ids = [j for j in await _unfinished(self.runner.db) if j not in held]
         for job_id in job_ids:
             await self.submit(job_id)
         return len(job_ids)

@@ -364,3 +364,30 @@ async def _updated_at(db: Database, job_id: str) -> datetime:
         assert job is not None
         await session.refresh(job)
         return job.updated_at
+
+
+async def test_in_process_a_cancelled_job_is_not_handed_over_again(db: Database) -> None:
+    started = asyncio.Event()
+    runs: list[str] = []
+
+    class Slow:
+        name = "transcribe"
+
+        async def run(self, ctx: StepContext) -> None:
+            runs.append(ctx.job_id)
+            started.set()
+            await asyncio.sleep(DEADLINE_SECONDS)
+
+    queue = InProcessJobQueue(runner=JobRunner(db=db, steps=[Slow()]))
+    job = await _job(db)
+    await queue.submit(job.id)
+    await asyncio.wait_for(started.wait(), DEADLINE_SECONDS)
+    await queue.cancel(job.id)  # its champion is being deleted; the row is still there
+    try:
+        assert await _status(db, job.id) == ("running", 1)
+        assert await queue.resume_unfinished() == 0
+        await queue.submit(job.id)
+        await queue.wait(job.id)
+        assert runs == [job.id]
+    finally:
+        await queue.close()
