@@ -2,7 +2,7 @@
 import { PipecatClient } from "@pipecat-ai/client-js";
 import { SmallWebRTCTransport, WavMediaManager } from "@pipecat-ai/small-webrtc-transport";
 
-import { serverUp, session } from "./api";
+import { api, serverUp, session } from "./api";
 import { ReplyTimer } from "./replytimer";
 
 export interface VoiceEvents {
@@ -116,9 +116,15 @@ export class VoiceCall {
   }
 
   async connect(): Promise<void> {
+    // STUN/TURN servers (ICE_SERVERS): how the call crosses NAT from another network.
+    const ice = await api<{ ice_servers: RTCIceServer[] }>(
+      `/training/sessions/${this.sessionId}/ice-servers`,
+    );
+    if (this.ended) return;
     const headers = new Headers({ Authorization: `Bearer ${session.token ?? ""}` });
     await this.client.connect({
       webrtcRequestParams: { endpoint: `/training/sessions/${this.sessionId}/offer`, headers },
+      iceConfig: { iceServers: ice.ice_servers },
     });
     if (this.ended) {
       // hung up (or lost) while connecting: leave nothing running
