@@ -11,7 +11,7 @@ from schemathesis.python import asgi
 from memory.settings import Settings
 from tests.api_fuzz import fuzz_app, fuzz_overrides, run_fuzz
 
-EXAMPLES = 10  # per operation and pass: about 870 requests
+EXAMPLES = 10  # per operation and pass: about 950 requests
 SEED = 13
 
 
