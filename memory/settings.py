@@ -80,7 +80,13 @@ class Settings(BaseSettings):
     """Every environment variable the app reads; each one is documented in `.env.example`."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", extra="ignore", case_sensitive=False, populate_by_name=True
+        env_file=".env",
+        extra="ignore",
+        case_sensitive=False,
+        populate_by_name=True,
+        # A refused value may be a secret (a key, a TURN password): errors name the
+        # variable and the rule, never the value.
+        hide_input_in_errors=True,
     )
 
     environment: Literal["development", "production", "test"] = "development"

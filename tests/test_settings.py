@@ -114,3 +114,11 @@ def test_cli_serve_exits_with_the_configuration_problem(monkeypatch: pytest.Monk
     result = CliRunner().invoke(cli, ["serve"])
     assert result.exit_code == 2
     assert "JWT_SECRET must be set" in result.output
+
+
+def test_a_refused_value_is_not_repeated_in_the_error() -> None:
+    secret_turn = "turn:alice:hunter2-very-secret@turn.example.com:99999"
+    with pytest.raises(ValidationError) as refused:
+        _settings(ice_servers=secret_turn)
+    assert "ice_servers" in str(refused.value).lower()
+    assert "hunter2-very-secret" not in str(refused.value)
