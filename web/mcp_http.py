@@ -76,8 +76,7 @@ class McpEndpoint:
         request = Request(scope, receive)
         services = get_services(request)
         try:
-            async with services.db.session() as session:
-                user = await get_current_user(services, session, await bearer(request))
+            user = await get_current_user(services, await bearer(request))
             await enforce_user_limit(services, "mcp", user.id)
         except HTTPException as exc:
             response = JSONResponse(
