@@ -1,9 +1,12 @@
 """The browser app: `/` serves its page, `/ui/*` its bundle (built from `web/ui/` by `make ui`),
-and `/docs` the API's Swagger UI from that bundle (no CDN)."""
+`/docs` the API's Swagger UI from that bundle (no CDN), and `/favicon.ico` the app's icon."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import mimetypes
+import re
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -15,10 +18,12 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
+from web.edge import page_policy
+
 UI_DIST = Path(__file__).resolve().parent.parent / "ui" / "dist"
 
 NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Champion Clone</title>
-<body style="font-family: system-ui; max-width: 40em; margin: 3em auto">
+<body>
 <h1>The browser app is not built</h1>
 <p>Run <code>make ui</code> (or <code>make run</code>, which builds it) and reload this page.
 The API is running: see <a href="/docs">/docs</a>.</p></body></html>"""
@@ -63,13 +68,38 @@ def _media_type(path: str) -> str:
     return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
+FAVICON = "favicon.svg"
+_CDN = "https://cdn.jsdelivr.net"
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def with_script_hashes(page: HTMLResponse, *, sources: tuple[str, ...] = ()) -> HTMLResponse:
+    """Gives a page the Content-Security-Policy that lets its own inline scripts run (by
+    their SHA-256, so no other inline script can) and loads from ``sources`` besides this
+    origin.
+
+    Args:
+        page: an HTML page (Swagger UI's starts itself with an inline script).
+        sources: further origins of scripts, style sheets and images.
+    """
+    text = bytes(page.body).decode()
+    hashes = [
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(text)
+    ]
+    page.headers["Content-Security-Policy"] = page_policy(
+        scripts=(*sources, *hashes), styles=sources, images=" ".join(sources)
+    )
+    return page
+
+
 def install(app: FastAPI, dist: Path = UI_DIST) -> None:
-    """Adds the app's page at `/`, the API docs at `/docs` and, when the bundle is built, its
-    assets under `/ui`. Build the app with ``FastAPI(docs_url=None)``.
+    """Adds the app's page at `/`, the API docs at `/docs`, the icon at `/favicon.ico` and,
+    when the bundle is built, its assets under `/ui`. Build the app with ``FastAPI(docs_url=None)``.
 
     Args:
         app: the API.
-        dist: the built bundle (`index.html`, `app.js`, `app.css`).
+        dist: the built bundle (`index.html`, `app.js`, `app.css`, `favicon.svg`).
     """
 
     @app.get("/", include_in_schema=False, response_model=None)
@@ -84,13 +114,27 @@ def install(app: FastAPI, dist: Path = UI_DIST) -> None:
     async def docs() -> HTMLResponse:
         title = f"{app.title} - Swagger UI"
         if not (dist / "docs" / "swagger-ui-bundle.js").exists():
-            return get_swagger_ui_html(openapi_url="/openapi.json", title=title)
-        return get_swagger_ui_html(
+            page = get_swagger_ui_html(
+                openapi_url="/openapi.json", title=title, swagger_favicon_url="/favicon.ico"
+            )
+            return with_script_hashes(page, sources=(_CDN,))
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title=title,
             swagger_js_url="/ui/docs/swagger-ui-bundle.js",
             swagger_css_url="/ui/docs/swagger-ui.css",
-            swagger_favicon_url="data:,",
+            swagger_favicon_url="/favicon.ico",
+        )
+        return with_script_hashes(page)
+
+    @app.get("/favicon.ico", include_in_schema=False, response_model=None)
+    async def favicon() -> FileResponse | Response:
+        icon = dist / FAVICON
+        if not icon.exists():
+            return Response(status_code=204)  # not built: nothing to show, nothing to log
+        # The same SVG as the page's icon link, under the name browsers try by themselves.
+        return FileResponse(
+            icon, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
         )
 
     if dist.is_dir():

@@ -25,6 +25,7 @@ const styles = await readFile(`${outdir}app.css`);
 const version = createHash("sha256").update(bundle).update(styles).digest("hex").slice(0, 12);
 const page = await readFile("src/index.html", "utf8");
 await writeFile(`${outdir}index.html`, page.replaceAll("{{version}}", version));
+await copyFile("src/favicon.svg", `${outdir}favicon.svg`);
 
 // The API's /docs page (Swagger UI) from the same lockfile, instead of a CDN.
 await mkdir(`${outdir}docs`);
