@@ -19,18 +19,23 @@ logger = logging.getLogger(__name__)
 MAX_TEXT_FIELD_BYTES = 10_000
 
 
-def multipart_request_body(properties: dict[str, Any], *, required: list[str]) -> dict[str, Any]:
-    """OpenAPI ``openapi_extra`` for a route that reads its multipart form itself."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {"type": "object", "required": required, "properties": properties}
-                }
-            },
-        }
+def multipart_request_body(
+    properties: dict[str, Any], *, required: list[str], json_fields: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """OpenAPI ``openapi_extra`` for a route that reads its multipart form itself.
+
+    Args:
+        properties: each field's schema.
+        required: the fields the form must have.
+        json_fields: fields sent as JSON text (their part's content type is
+            ``application/json``; their schema describes the decoded value).
+    """
+    form: dict[str, Any] = {
+        "schema": {"type": "object", "required": required, "properties": properties}
     }
+    if json_fields:
+        form["encoding"] = {name: {"contentType": "application/json"} for name in json_fields}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": form}}}
 
 
 class MultipartRejected(Exception):

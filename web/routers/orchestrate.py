@@ -134,9 +134,15 @@ def _name(context: dict[str, Any], upload: ReceivedUpload) -> str | None:
                 "description": "What to do, in plain words.",
             },
             "context": {
-                "type": "string",
-                "description": "A JSON object of extra facts: champion_id, "
+                "type": "object",
+                "description": "Extra facts, as a JSON object: champion_id, "
                 "name (of an uploaded champion), mode, difficulty.",
+                "properties": {
+                    "champion_id": {"type": "string"},
+                    "name": {"type": "string", "maxLength": 200},
+                    "mode": {"type": "string"},
+                    "difficulty": {"type": "string"},
+                },
             },
             "file": {
                 "type": "string",
@@ -145,6 +151,7 @@ def _name(context: dict[str, Any], upload: ReceivedUpload) -> str | None:
             },
         },
         required=["task"],
+        json_fields=("context",),
     ),
 )
 async def orchestrate(
