@@ -294,7 +294,7 @@ async def test_every_answer_has_the_security_headers(client: httpx.AsyncClient) 
     policy = page.headers["content-security-policy"]
     for directive in (
         "default-src 'self'",
-        "script-src 'self';",
+        "script-src 'self' blob:;",
         "style-src 'self';",
         "frame-ancestors 'none'",
         "base-uri 'none'",

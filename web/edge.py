@@ -54,9 +54,10 @@ def page_policy(
     )
 
 
-PAGE_POLICY = page_policy()
+PAGE_POLICY = page_policy(scripts=("blob:",))
 """The policy of an HTML page that does not set its own. The app's bundle loads only from
-this origin; its WebRTC media is not governed by ``connect-src``."""
+this origin, but for the audio worklets the Pipecat client makes from ``blob:`` URLs of its
+own (a worklet is a script); its WebRTC media is not governed by ``connect-src``."""
 
 SECURITY_HEADERS = (
     ("x-content-type-options", "nosniff"),
