@@ -2,7 +2,7 @@
 
 Usage (from the repository root, with Docker and `docker compose` or `docker-compose`):
 
-    JWT_SECRET=... TURN_PASSWORD=... TURN_HOST=<this machine's IP> \\
+    JWT_SECRET=... TURN_SECRET=... TURN_HOST=<this machine's IP> \\
         python -m bench.compose_stack [--override FILE] [--keep]
 
 It starts the stack as `docker-compose.yml` describes it (project ``ccbench``, the app on
@@ -138,7 +138,7 @@ def main() -> None:
     parser.add_argument("--override", type=Path, help="an extra compose file")
     parser.add_argument("--keep", action="store_true", help="leave the stack running")
     args = parser.parse_args()
-    for name in ("JWT_SECRET", "TURN_PASSWORD", "TURN_HOST"):
+    for name in ("JWT_SECRET", "TURN_SECRET", "TURN_HOST"):
         if not os.environ.get(name):
             raise SystemExit(f"set {name} (see the module docstring)")
     port = os.environ.setdefault("APP_PORT", "18000")

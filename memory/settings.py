@@ -13,10 +13,15 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from memory.ice_servers import IceServer, parse_ice_servers
+from memory.ice_servers import (
+    MIN_TURN_SECRET_LENGTH,
+    IceServer,
+    parse_ice_servers,
+    with_turn_credentials,
+)
 from memory.packaged_models import models_folder, piper_voice_available
 from memory.whisper_models import first_whisper_model
 
@@ -120,6 +125,7 @@ class Settings(BaseSettings):
     max_json_body_kb: int = Field(default=256, ge=1, le=65_536)
     forwarded_allow_ips: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    turn_secret: str = Field(default="", repr=False)  # before ice_servers, which reads it
     ice_servers: str = ""
 
     anthropic_api_key: str = ""
@@ -151,11 +157,21 @@ class Settings(BaseSettings):
     def _upper_log_level(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
+    @field_validator("turn_secret")
+    @classmethod
+    def _check_turn_secret(cls, value: str) -> str:
+        if value and len(value) < MIN_TURN_SECRET_LENGTH:
+            raise SettingsError(
+                f"TURN_SECRET must be at least {MIN_TURN_SECRET_LENGTH} characters "
+                '(e.g. python -c "import secrets; print(secrets.token_urlsafe(32))")'
+            )
+        return value
+
     @field_validator("ice_servers")
     @classmethod
-    def _check_ice_servers(cls, value: str) -> str:
+    def _check_ice_servers(cls, value: str, info: ValidationInfo) -> str:
         try:
-            parse_ice_servers(value)
+            parse_ice_servers(value, minted=bool(info.data.get("turn_secret")))
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
         return value.strip()
@@ -248,8 +264,13 @@ class Settings(BaseSettings):
     @property
     def ice_server_list(self) -> list[IceServer]:
         """The STUN/TURN servers for calls' peer connections, browser and server side
-        (``ICE_SERVERS``, comma-separated URLs; see `memory.ice_servers`)."""
-        return parse_ice_servers(self.ice_servers)
+        (``ICE_SERVERS``, comma-separated URLs; see `memory.ice_servers`). TURN ones without
+        credentials get them per caller from ``TURN_SECRET`` (`ice_servers_for`)."""
+        return parse_ice_servers(self.ice_servers, minted=bool(self.turn_secret))
+
+    def ice_servers_for(self, user_id: str) -> list[IceServer]:
+        """`ice_server_list` with time-limited TURN credentials minted for ``user_id``."""
+        return with_turn_credentials(self.ice_server_list, secret=self.turn_secret, user_id=user_id)
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -62,7 +62,7 @@ RUNTIME_UID = 10001
 SAMPLE_ENV = {
     "JWT_SECRET": "x" * 48,
     "TURN_HOST": "203.0.113.10",
-    "TURN_PASSWORD": "Q2hhbXBpb24tdHVybi1wYXNz",
+    "TURN_SECRET": "Q2hhbXBpb24tdHVybi1zZWNyZXQ",
 }
 
 
@@ -104,8 +104,13 @@ def test_compose_app_environment_is_a_valid_production_configuration() -> None:
         "turn:203.0.113.10:3478?transport=udp",
         "turn:203.0.113.10:3478?transport=tcp",
     }
-    assert {(s.username, s.credential) for s in turn} == {("champion", SAMPLE_ENV["TURN_PASSWORD"])}
-    for required in ("JWT_SECRET", "TURN_HOST", "TURN_PASSWORD"):
+    # No static TURN account: credentials are minted per caller from the relay's secret.
+    assert all(s.needs_credentials for s in turn)
+    assert settings.turn_secret == SAMPLE_ENV["TURN_SECRET"]
+    minted = [s for s in settings.ice_servers_for("u-1") if s.is_turn]
+    assert {s.username for s in minted} == {minted[0].username}
+    assert str(minted[0].username).endswith(":u-1")
+    for required in ("JWT_SECRET", "TURN_HOST", "TURN_SECRET"):
         with pytest.raises(KeyError, match=required):
             compose_app_env({k: v for k, v in SAMPLE_ENV.items() if k != required})
 
@@ -185,6 +190,22 @@ def test_the_turn_relay_ports_match_what_compose_publishes() -> None:
     turn = _compose()["services"]["turn"]
     assert f"{low}-{high}:{low}-{high}/udp" in turn["ports"]
     assert {"3478:3478/udp", "3478:3478/tcp"} <= set(turn["ports"])
-    assert set(turn["environment"]) == {"TURN_HOST", "TURN_PASSWORD"}
+
+
+def test_the_relay_checks_the_time_limited_credentials_the_app_mints() -> None:
+    conf = (ROOT / "deploy" / "turn" / "turnserver.conf").read_text()
+    options = set(re.findall(r"^([a-z-]+)", conf, re.M))
+    # use-auth-secret alone: coturn's docs say not to combine it with lt-cred-mech or user=.
+    assert "use-auth-secret" in options
+    assert not options & {"lt-cred-mech", "user", "no-auth", "static-auth-secret"}
+    turn = _compose()["services"]["turn"]
+    assert set(turn["environment"]) == {"TURN_HOST", "TURN_SECRET"}
+    # The relay and the app are given the same secret, and it must be set.
+    app_env = _compose()["services"]["app"]["environment"]
+    assert interpolate(turn["environment"]["TURN_SECRET"], SAMPLE_ENV) == interpolate(
+        app_env["TURN_SECRET"], SAMPLE_ENV
+    )
     entrypoint = (ROOT / "deploy" / "turn" / "entrypoint.sh").read_text()
-    assert '--user "champion:$TURN_PASSWORD"' in entrypoint
+    assert '--static-auth-secret "$TURN_SECRET"' in entrypoint
+    assert ': "${TURN_SECRET:?' in entrypoint
+    assert "--user" not in entrypoint

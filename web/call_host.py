@@ -40,11 +40,12 @@ class CallError(Exception):
         self.message = message
 
 
-def peer_ice_servers(settings: Settings) -> list[IceServer]:
-    """The configured STUN/TURN servers as the server's peer connections take them."""
+def peer_ice_servers(settings: Settings, user_id: str) -> list[IceServer]:
+    """The configured STUN/TURN servers as the server's peer connections take them, with TURN
+    credentials minted for the call of ``user_id`` when ``TURN_SECRET`` is set."""
     return [
         IceServer(urls=server.urls, username=server.username, credential=server.credential)
-        for server in settings.ice_server_list
+        for server in settings.ice_servers_for(user_id)
     ]
 
 
@@ -99,8 +100,9 @@ class LocalCalls:
     warm_up: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
-        # Every peer connection gathers candidates through ICE_SERVERS' STUN and TURN servers.
-        self.webrtc = SmallWebRTCRequestHandler(ice_servers=peer_ice_servers(self.settings))
+        # Every peer connection gathers candidates through ICE_SERVERS' STUN and TURN servers,
+        # given to the handler per offer (`offer`), with TURN credentials minted for that call.
+        self.webrtc = SmallWebRTCRequestHandler()
         # The speech models load while the first trainee is still choosing a scenario.
         from web.calls import prepare_live_speech
 
@@ -122,6 +124,10 @@ class LocalCalls:
         request = SmallWebRTCRequest(
             sdp=offer.sdp, type=offer.type, pc_id=offer.pc_id, restart_pc=offer.restart_pc
         )
+        # Credentials for this call's relay, counted against its trainee's quota at the relay.
+        # The handler reads them when it creates the connection, before its first await, so a
+        # concurrent offer cannot swap them in between.
+        self.webrtc.update_ice_servers(peer_ice_servers(self.settings, training.user_id))
         try:
             answer = await self.webrtc.handle_web_request(
                 request=request, webrtc_connection_callback=on_connection

@@ -1,7 +1,8 @@
-# Starts coturn with the app's TURN account (TURN_PASSWORD) and the public address browsers
-# reach it at (TURN_HOST, an IP or a DNS name), mapped onto this container's own address.
+# Starts coturn with the secret the app signs its time-limited TURN credentials with
+# (TURN_SECRET) and the public address browsers reach it at (TURN_HOST, an IP or a DNS name),
+# mapped onto this container's own address.
 set -eu
-: "${TURN_PASSWORD:?set TURN_PASSWORD}"
+: "${TURN_SECRET:?set TURN_SECRET}"
 : "${TURN_HOST:?set TURN_HOST}"
 public=$(getent ahostsv4 "$TURN_HOST" | awk 'NR == 1 { print $1 }')
 private=$(hostname -i | awk '{ print $1 }')
@@ -10,4 +11,4 @@ if [ -z "$public" ]; then
   exit 2
 fi
 exec turnserver -c /etc/champion-clone/turnserver.conf \
-  --user "champion:$TURN_PASSWORD" --external-ip "$public/$private" "$@"
+  --static-auth-secret "$TURN_SECRET" --external-ip "$public/$private" "$@"

@@ -83,12 +83,14 @@ async def ice_servers(
     session_id: str, response: Response, user: CurrentUser, services: ServicesDep
 ) -> IceServersPublic:
     """The STUN/TURN servers (``ICE_SERVERS``) for the session's call; only its trainee gets
-    them, since TURN credentials let their holder relay traffic through the server."""
+    them, since TURN credentials let their holder relay traffic through the server. With
+    ``TURN_SECRET`` the TURN credentials are minted for this trainee and expire within the
+    hour (`memory.ice_servers.turn_credentials`)."""
     await _active_session(services, user.id, session_id)
     response.headers["Cache-Control"] = "no-store"
     servers = [
         IceServerPublic(urls=s.urls, username=s.username, credential=s.credential)
-        for s in services.settings.ice_server_list
+        for s in services.settings.ice_servers_for(user.id)
     ]
     return IceServersPublic(ice_servers=servers)
 
