@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
 from memory.settings import Settings
+from web.errors import FieldError, error_body
 from web.json_depth import MAX_JSON_DEPTH, json_too_deep
 
 
@@ -118,8 +119,8 @@ class EdgeMiddleware:
             return
         if _is_json(headers.get("content-type")) and json_too_deep(body, self.max_depth):
             message = f"request body nests deeper than {self.max_depth} levels"
-            errors = [{"field": "body", "message": message}]
-            response = JSONResponse({"detail": message, "errors": errors}, 422)
+            body_error = FieldError(field="body", message=message)
+            response = JSONResponse(error_body(message, [body_error]), 422)
             await response(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
@@ -127,7 +128,7 @@ class EdgeMiddleware:
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit_kb = self.max_body_bytes // 1024
         response = JSONResponse(
-            {"detail": f"request body is larger than the {limit_kb} KB limit"},
+            error_body(f"request body is larger than the {limit_kb} KB limit"),
             413,
             headers={"Connection": "close"},
         )
