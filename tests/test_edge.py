@@ -24,6 +24,7 @@ from tests.conftest import running_app, sign_up
 from web.app import create_app
 from web.edge import UPLOAD_PATHS, own_location
 from web.json_depth import MAX_JSON_DEPTH, json_too_deep
+from web.routers import ui
 from web.routers.ui import UI_DIST
 
 LIMIT_KB = 16
@@ -360,3 +361,12 @@ async def test_the_favicon_is_served(client: httpx.AsyncClient) -> None:
     linked = await client.get(link.group(1))
     assert linked.status_code == 200 and linked.content == (UI_DIST / "favicon.svg").read_bytes()
     assert 'href="/favicon.ico"' in (await client.get("/docs")).text
+
+
+async def test_an_unbuilt_app_answers_the_favicon_with_no_content(tmp_path: Path) -> None:
+    app = FastAPI(docs_url=None)
+    ui.install(app, dist=tmp_path / "not-built")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        icon = await http.get("/favicon.ico")
+    assert icon.status_code == 204 and icon.content == b""
