@@ -80,7 +80,7 @@ def event_of(data: str | bytes) -> str | None:
     """
     try:
         message = json.loads(data)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: nested too deep
         return None
     if not isinstance(message, dict):
         return None

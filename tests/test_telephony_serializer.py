@@ -18,6 +18,7 @@ from pipecat.frames.frames import (
 )
 
 from memory.settings import Settings
+from pipelines.phone_serializer import event_of
 from tests.phone_client import (
     MALFORMED,
     PHONE_RATE,
@@ -27,7 +28,7 @@ from tests.phone_client import (
     ulaw_decode,
     ulaw_encode,
 )
-from web.telephony.streams import CALL_INPUT_SAMPLE_RATE, StreamStart, serializer_for
+from web.telephony.streams import CALL_INPUT_SAMPLE_RATE, StreamStart, read_start, serializer_for
 
 CALLS: dict[str, type[PhoneCall]] = {"twilio": TwilioCall, "telnyx": TelnyxCall}
 
@@ -76,3 +77,19 @@ async def test_the_provider_protocol_in_and_out(provider: str) -> None:
     assert np.abs(heard.astype(np.int32) - out).max() < 400  # mu-law's step at this level
     clear = json.loads(str(await serializer.serialize(InterruptionFrame())))
     assert clear["event"] == "clear"
+
+
+async def test_a_message_nested_too_deep_is_unreadable_not_a_crash() -> None:
+    deep = '{"event": "start", "x": ' + "[" * 5_000 + "]" * 5_000 + "}"
+    assert event_of(deep) is None
+    assert event_of('{"event": "media"}') == "media"
+
+    class Socket:
+        def __init__(self) -> None:
+            self.messages = [{"type": "websocket.receive", "text": deep}]
+            self.messages.append({"type": "websocket.disconnect"})
+
+        async def receive(self) -> dict[str, str]:
+            return self.messages.pop(0)
+
+    assert await read_start(Socket(), "twilio") is None  # type: ignore[arg-type]

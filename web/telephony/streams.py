@@ -122,7 +122,7 @@ def _json_object(data: str | bytes | None) -> dict[str, Any] | None:
         return None
     try:
         message = json.loads(data)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: nested too deep
         return None
     return message if isinstance(message, dict) else None
 
