@@ -14,16 +14,13 @@ import asyncio
 import base64
 import contextlib
 import json
-import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import soxr
-import uvicorn
-from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -79,27 +76,6 @@ def phone_speech(text: str, voice: EspeakVoice | None = None) -> np.ndarray:
     """``text`` spoken by espeak-ng, at the phone network's 8 kHz (int16)."""
     speech = synthesize(text, voice or EspeakVoice(variant="m3", pitch=40))
     return np.asarray(soxr.resample(speech, SAMPLE_RATE, PHONE_RATE), dtype=np.int16)
-
-
-@contextlib.asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """Serves ``app`` (its lifespan already running) with uvicorn on a free loopback port;
-    yields its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 class PhoneCall:

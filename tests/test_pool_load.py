@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 import memory.db
@@ -30,6 +27,7 @@ from ingest.runner import StepContext
 from memory.db import POOL_MAX_OVERFLOW, POOL_SIZE
 from memory.settings import Settings
 from tests.conftest import running_app, sign_up
+from tests.serving import serving
 from web.app import create_app
 
 POOL_TIMEOUT_SECONDS = 3.0
@@ -52,26 +50,6 @@ class GateStep:
     async def run(self, ctx: StepContext) -> None:
         """Waits for the gate."""
         await self.opened.wait()
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """Serves ``app`` (its lifespan already running) with uvicorn on a free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ from tests.phone_client import (
     PhoneCall,
     TelnyxCall,
     TwilioCall,
-    serving,
 )
+from tests.serving import serving
 from tests.test_telephony_webhooks import stream_of, twilio_signature
 from tests.test_training_api import _start, _user_id, seed_ready_champion
 from tests.voices import require_voice, speak
