@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import soxr
 from pipecat.frames.frames import (
+    EndWorkerFrame,
     Frame,
     InputAudioRawFrame,
     InterimTranscriptionFrame,
@@ -110,6 +111,51 @@ async def run_stt(
         pipeline_params=PipelineParams(audio_in_sample_rate=rate, **params),
         start_timeout=10,
     )
+
+
+class EndAfterTranscripts(FrameProcessor):
+    """Ends the test's pipeline once ``count`` transcripts have passed downstream (and, when
+    given, ``hold`` is set), so a test waits for the decoder's work, however long the
+    machine takes, instead of guessing at it with sleeps."""
+
+    def __init__(self, count: int, hold: asyncio.Event | None = None) -> None:
+        super().__init__()
+        self.count = count
+        self.done = asyncio.Event()
+        self._hold = hold
+        self._seen = 0
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        await self.push_frame(frame, direction)
+        if isinstance(frame, TranscriptionFrame) and direction == FrameDirection.DOWNSTREAM:
+            self._seen += 1
+            if self._seen == self.count:
+                self.done.set()
+                self.create_task(self._end())
+
+    async def _end(self) -> None:
+        if self._hold is not None:
+            await self._hold.wait()
+        await self.push_frame(EndWorkerFrame(), FrameDirection.UPSTREAM)
+
+
+async def run_stt_until(
+    processor: FrameProcessor, frames: Sequence[Frame], end: EndAfterTranscripts
+) -> list[Frame]:
+    """Runs ``frames`` through ``processor`` until ``end`` ends the pipeline; the frames
+    that came out downstream (a stall fails after a minute instead of hanging)."""
+    down, _up = await asyncio.wait_for(
+        run_test(
+            Pipeline([processor, end]),
+            frames_to_send=list(frames),
+            pipeline_params=PipelineParams(audio_in_sample_rate=16000),
+            start_timeout=10,
+            send_end_frame=False,
+        ),
+        timeout=60,
+    )
+    return list(down)
 
 
 def transcripts(frames: Sequence[Frame]) -> list[TranscriptionFrame]:
@@ -317,15 +363,29 @@ async def test_sessions_share_one_decoder_when_their_trainees_speak_in_turn(
 ) -> None:
     frames = utterance(sentence_audio(16000), 16000)
 
+    # The second trainee speaks once the first one's words are transcribed; the first call
+    # stays open until the second's are.
+    second_heard = asyncio.Event()
+    first_end = EndAfterTranscripts(1, hold=second_heard)
+
+    async def second_call() -> list[Frame]:
+        await first_end.done.wait()
+        second_end = EndAfterTranscripts(1)
+        second = asyncio.create_task(
+            run_stt_until(SphinxSTTService(pool=own_pool), frames, second_end)
+        )
+        await second_end.done.wait()
+        second_heard.set()
+        return await second
+
     first, second = await asyncio.gather(
-        run_stt(SphinxSTTService(pool=own_pool), [*frames, SleepFrame(2.0)]),
-        run_stt(SphinxSTTService(pool=own_pool), [SleepFrame(1.5), *frames]),
+        run_stt_until(SphinxSTTService(pool=own_pool), frames, first_end), second_call()
     )
 
     # Two calls at once, one decoder: each utterance borrows it and gives it back.
     assert len(factory.decoders) == own_pool.created == 1
     assert own_pool.idle == 1
-    texts = [t.text for t in transcripts(first[0]) + transcripts(second[0])]
+    texts = [t.text for t in transcripts(first) + transcripts(second)]
     assert len(texts) == 2 and texts[0] == texts[1]
 
 
@@ -338,12 +398,12 @@ async def test_speech_arriving_while_a_decoder_is_built_is_decoded_in_order(
     # Both trainees speak at once: the second utterance needs a decoder of its own, built
     # while its audio keeps coming; the audio waits and is decoded in order.
     first, second = await asyncio.gather(
-        run_stt(SphinxSTTService(pool=own_pool), [*frames, SleepFrame(1.0)]),
-        run_stt(SphinxSTTService(pool=own_pool), [*frames, SleepFrame(1.0)]),
+        run_stt_until(SphinxSTTService(pool=own_pool), frames, EndAfterTranscripts(1)),
+        run_stt_until(SphinxSTTService(pool=own_pool), frames, EndAfterTranscripts(1)),
     )
 
     assert own_pool.created == 2
     expected = [t.text for t in transcripts(alone)]
     assert len(expected) == 1 and len(content_words(expected[0])) >= 3
-    assert [t.text for t in transcripts(first[0])] == expected
-    assert [t.text for t in transcripts(second[0])] == expected
+    assert [t.text for t in transcripts(first)] == expected
+    assert [t.text for t in transcripts(second)] == expected
