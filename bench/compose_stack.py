@@ -34,8 +34,8 @@ import httpx
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
-import tests.webrtc_client as webrtc_client
-from tests.dialogue import SALES_CALL, render_call, write_stereo_wav
+import tests.support.webrtc_client as webrtc_client
+from tests.support.dialogue import SALES_CALL, render_call, write_stereo_wav
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "ccbench"

@@ -25,7 +25,7 @@ import asyncpg
 from schemathesis.python import asgi
 
 from memory.settings import Settings
-from tests.api_fuzz import FuzzReport, fuzz_app, fuzz_overrides, run_fuzz
+from tests.support.api_fuzz import FuzzReport, fuzz_app, fuzz_overrides, run_fuzz
 
 PG_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -2,17 +2,16 @@
 
     .venv/bin/python -m bench.ingest [--minutes 2 10] [--format wav mp4]
 
-For each length, the scripted two-speaker sales call is rendered in two natural voices
-(Piper's joe for the champion, flite's slt for the prospect; `tests.speech`), repeated to that
-length, written as a stereo WAV (one speaker per channel, ``wav``), a mixed mono WAV
-(``mono``) or a video with the mixed audio (``mp4``, ``mov``, ``avi``), and ingested in a fresh
-process on the default providers (SQLite, embedded Qdrant, whisper base when the packaged
-models are installed, else pocketsphinx). Reported: the transcriber used, seconds per step,
-extraction speed as a multiple of real time, transcription real-time factor, whole-job
-time, word error rate of the whole recording (in time order, and per speaker, which also
-counts words given to the wrong speaker), and peak memory of the job process and of the job
-process plus any decoder processes. Run two lengths to see whether memory stays flat as the
-recording grows.
+For each length, the scripted two-speaker sales call is rendered in two natural voices (Piper's
+joe for the champion, flite's slt for the prospect; `tests.support.speech`), repeated to that
+length, written as a stereo WAV (one speaker per channel, ``wav``), a mixed mono WAV (``mono``)
+or a video with the mixed audio (``mp4``, ``mov``, ``avi``), and ingested in a fresh process on
+the default providers (SQLite, embedded Qdrant, whisper base when the packaged models are
+installed, else pocketsphinx). Reported: the transcriber used, seconds per step, extraction
+speed as a multiple of real time, transcription real-time factor, whole-job time, word error
+rate of the whole recording (in time order, and per speaker, which also counts words given to
+the wrong speaker), and peak memory of the job process and of the job process plus any decoder
+processes. Run two lengths to see whether memory stays flat as the recording grows.
 """
 
 from __future__ import annotations
@@ -164,7 +163,7 @@ async def _count_patterns(storage: Any, champion_id: str) -> int:
 
 
 def _make_recording(minutes: float, fmt: str, folder: Path) -> tuple[Path, Any]:
-    from tests.dialogue import (
+    from tests.support.dialogue import (
         render_call,
         repeat_call,
         write_mono_wav,
@@ -183,7 +182,7 @@ def _make_recording(minutes: float, fmt: str, folder: Path) -> tuple[Path, Any]:
 def _word_error_rates(call: Any, segments: list[dict[str, Any]]) -> tuple[float, float]:
     """WER of the whole transcript in time order, and summed over the two speakers (the
     champion is "S0", who speaks first; a word heard for the wrong speaker counts as wrong)."""
-    from tests.wer import normalize, word_errors
+    from tests.support.wer import normalize, word_errors
 
     said = normalize(" ".join(t.text for t in call.turns))
     heard = normalize(" ".join(s["text"] for s in sorted(segments, key=lambda s: s["start"])))

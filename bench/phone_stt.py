@@ -2,7 +2,7 @@
 through an 8 kHz mu-law phone line, upsampled to 16 kHz (what phone calls do) or decoded by a
 decoder set to 8 kHz, against the same speech at full bandwidth.
 
-The speech is the scripted sales call's lines in three espeak voices (`tests/dialogue.py`)::
+The speech is the scripted sales call's lines in three espeak voices (`tests/support/dialogue.py`)::
 
     .venv/bin/python -m bench.phone_stt
 """
@@ -17,10 +17,10 @@ import numpy as np
 import soxr
 from pocketsphinx import Decoder
 
-from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
+from ingest.espeak import SAMPLE_RATE, EspeakVoice, synthesize
 from pipelines.services.sphinx.pool import LIVE_DECODER_CONFIG
 from pipelines.services.sphinx.stt import clean_words
-from tests.dialogue import SALES_CALL
+from tests.support.dialogue import SALES_CALL
 
 VOICES = [EspeakVoice(variant="m3", pitch=40), EspeakVoice(variant="f2", pitch=70), EspeakVoice()]
 FEATURE_KEYS = ("samprate", "nfft", "upperf", "nfilt", "lowerf")

@@ -4,7 +4,7 @@
 
 Thirty fixed sales sentences (discovery questions, objections, closes) are spoken by natural
 voices (the packaged Piper voice, flite's slt, awb and rms) and, for contrast, one espeak-ng
-voice (`tests.speech`, cached on disk). Each utterance is decoded wideband (16 kHz) and as
+voice (`tests.support.speech`, cached on disk). Each utterance is decoded wideband (16 kHz) and as
 phone audio (down to 8 kHz, through G.711 mu-law and back, up to 16 kHz as calls give it to
 the recognisers) by each engine in turn, each engine in its own process:
 
@@ -74,8 +74,8 @@ MU = 255.0
 
 
 def _voices() -> list[Any]:
-    from pipelines.services.espeak.synth import EspeakVoice
-    from tests.speech import FliteVoice, PiperVoice
+    from ingest.espeak import EspeakVoice
+    from tests.support.speech import FliteVoice, PiperVoice
 
     return [
         PiperVoice("joe"),
@@ -176,8 +176,8 @@ def main() -> None:
         print(json.dumps(_decode_all(args.child[0], Path(args.child[1]))))
         return
 
-    from tests.speech import speak, voice_label
-    from tests.wer import normalize, word_errors
+    from tests.support.speech import speak, voice_label
+    from tests.support.wer import normalize, word_errors
 
     sentences = SENTENCES[: args.limit]
     voices = _voices()

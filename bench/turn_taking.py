@@ -5,7 +5,7 @@
 
 Trainee utterances of a sales call (questions, statements, two and three sentences, and
 sentences broken off mid-way by a hesitation) are spoken by natural voices
-(`tests.voices`: Piper joe and flite's voices) and joined by pauses of 0.3-0.8 s.
+(`tests.support.voices`: Piper joe and flite's voices) and joined by pauses of 0.3-0.8 s.
 Each utterance runs, in audio time, through what a call runs: Silero VAD (stop_secs 0.2,
 as `pipelines.roleplay_bot`), whisper on each VAD segment the way Pipecat's
 `SegmentedSTTService` cuts it (1 s before the VAD start, 0.5 s of silence after), and
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.voices import speak
+from tests.support.voices import speak
 
 RATE = 16_000
 VOICES = ("piper", "slt", "rms", "awb")

@@ -14,7 +14,7 @@ starts N sessions and runs N concurrent aiortc calls. Their starts are spread ev
 `--stagger` seconds (call i starts after i * stagger / N s; default 6, 0 = all at once), so
 the calls are not in lockstep. Each call waits for the greeting to end (1 s without loud
 audio), then per turn says a line, alternating discovery questions and statements, in a
-natural voice (`tests.voices`: Piper by default, or a flite voice), and measures v2v
+natural voice (`tests.support.voices`: Piper by default, or a flite voice), and measures v2v
 at the client: from the frame holding the last speech sample to the first received frame
 with |x| > 500, then waits until the bot has been quiet for 1 s. The server's own
 "turn-latency" messages are collected too. The server uses its defaults: with the models
@@ -212,7 +212,7 @@ async def _quiet(call: Any, seconds: float) -> bool:
 async def _prepare(client: httpx.AsyncClient, db_url: str) -> tuple[dict[str, str], str]:
     """Signs up a user, seeds a ready champion for them and starts a session."""
     from memory.db import Database
-    from tests.test_training_api import seed_ready_champion
+    from tests.support.training import seed_ready_champion
 
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     creds = {"email": email, "password": secrets.token_urlsafe(12)}
@@ -241,7 +241,7 @@ async def _call(
     rate: int,
     offset: int,
 ) -> dict[str, Any]:
-    from tests.webrtc_client import CallClient
+    from tests.support.webrtc_client import CallClient
 
     result: dict[str, Any] = {
         "v2v": [],
@@ -584,7 +584,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--turns", type=int, default=6)
     parser.add_argument(
-        "--voice", default="piper", help="a voice of tests.voices (piper, slt, awb, rms, kal)"
+        "--voice",
+        default="piper",
+        help="a voice of tests.support.voices (piper, slt, awb, rms, kal)",
     )
     parser.add_argument(
         "--cpu-hog", type=int, default=0, metavar="N", help="N busy processes beside the server"
@@ -635,7 +637,7 @@ def main() -> None:
     if args.processes < 0 or args.stagger < 0:
         parser.error("--processes and --stagger must not be negative")
 
-    from tests.voices import speak
+    from tests.support.voices import speak
 
     SAMPLE_RATE = 16_000
     spoken = [speak(text, args.voice, rate=SAMPLE_RATE) for text in SENTENCES]

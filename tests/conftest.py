@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,30 +16,10 @@ import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from ingest.steps import VerifyMediaStep
 from memory.session_store import InProcessSessionStore, RedisSessionStore, SessionStore
 from memory.settings import Settings
-from web.app import create_app
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
-PG_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-PASSWORD = "correct horse battery"
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (for a service that is down)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def unavailable(what: str, why: BaseException) -> None:
-    """Fails under CI (where the service must exist), skips on a developer machine."""
-    message = f"{what} is not reachable ({type(why).__name__}: {why})"
-    if IN_CI:
-        pytest.fail(message + "; CI must provide it")
-    pytest.skip(message)
+from tests.support.apps import running_app, sign_up
+from tests.support.services import PG_ADMIN_DSN, REDIS_TEST_URL, truncate_all, unavailable
 
 
 @pytest.fixture(scope="session")
@@ -121,21 +99,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         return
     url = request.getfixturevalue("postgres_url")
     yield url
-    asyncio.run(_truncate_all(url))
-
-
-async def _truncate_all(url: str) -> None:
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        tables = await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' "
-            "AND tablename <> 'alembic_version'"
-        )
-        if tables:
-            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
-            await conn.execute(f"TRUNCATE {names} CASCADE")
-    finally:
-        await conn.close()
+    asyncio.run(truncate_all(url))
 
 
 @pytest.fixture
@@ -161,27 +125,6 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
     return build
 
 
-@asynccontextmanager
-async def running_app(
-    settings: Settings, *, full_ingest: bool = False, anthropic_http_client: Any = None
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """Starts an app's lifespan and yields it with a client.
-
-    Unless ``full_ingest``, a job only verifies the stored file: tests of the API use short
-    tones, which the real pipeline would (rightly) fail for having no speech.
-    ``anthropic_http_client`` carries the live Claude engines' requests to a fake API.
-    """
-    app = create_app(
-        settings,
-        ingest_steps=None if full_ingest else [VerifyMediaStep()],
-        anthropic_http_client=anthropic_http_client,
-    )
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield app, client
-
-
 @pytest.fixture
 async def app_client(
     make_settings: Callable[..., Settings],
@@ -197,16 +140,6 @@ def client(app_client: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
     return app_client[1]
 
 
-async def sign_up(client: httpx.AsyncClient, email: str | None = None) -> dict[str, str]:
-    """Registers and signs in a new user; returns the Authorization header."""
-    email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
-    response = await client.post("/auth/register", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 201, response.text
-    response = await client.post("/auth/login", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 @pytest.fixture
 async def auth(client: httpx.AsyncClient) -> dict[str, str]:
     """Authorization header of a freshly signed-up user."""
@@ -216,7 +149,7 @@ async def auth(client: httpx.AsyncClient) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def media_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One small real recording per accepted format, plus damaged ones."""
-    from tests.media import write_audio, write_video
+    from tests.support.media import write_audio, write_video
 
     folder = tmp_path_factory.mktemp("media")
     files = {
@@ -235,27 +168,6 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         files[name.removesuffix(".mp4")] = folder / name
         (folder / name).write_bytes(data[: len(data) // 2])
     return files
-
-
-def stored_files(settings_or_app: Any) -> list[Path]:
-    """Every file under the app's media folder (uploads included)."""
-    settings = getattr(getattr(settings_or_app, "state", None), "settings", settings_or_app)
-    root = settings.media_dir
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
-def render_or_skip(turns: Any = None) -> Any:
-    """A scripted call rendered in the natural test voices (`tests.dialogue.render_call`).
-
-    Fails under CI, skips elsewhere, when flite or the Piper voice is missing.
-    """
-    from tests.dialogue import SALES_CALL, render_call
-    from tests.speech import SpeechUnavailable
-
-    try:
-        return render_call(SALES_CALL if turns is None else turns)
-    except SpeechUnavailable as exc:
-        unavailable("a natural test voice", exc)
 
 
 @pytest.fixture(scope="session")
@@ -277,13 +189,15 @@ def whisper_models() -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def sales_call() -> Any:
     """The scripted two-speaker sales call, rendered once in two natural voices."""
+    from tests.support.dialogue import render_or_skip
+
     return render_or_skip()
 
 
 @pytest.fixture(scope="session")
 def short_call() -> Any:
     """The call's first twelve turns (about 70 s, one objection): quicker to ingest."""
-    from tests.dialogue import SALES_CALL
+    from tests.support.dialogue import SALES_CALL, render_or_skip
 
     return render_or_skip(SALES_CALL[:12])
 
@@ -293,8 +207,9 @@ def call_files(
     tmp_path_factory: pytest.TempPathFactory, sales_call: Any, short_call: Any
 ) -> dict[str, Path]:
     """Recordings of the generated calls in each container the app accepts."""
-    from tests.dialogue import (
+    from tests.support.dialogue import (
         SALES_CALL,
+        render_or_skip,
         write_mono_wav,
         write_stereo_wav,
         write_video,

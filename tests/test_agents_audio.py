@@ -21,8 +21,8 @@ from agents.registry import agents_for
 from agents.tools.spec import ToolError
 from memory.models import Transcript
 from memory.settings import Settings
-from tests.conftest import _truncate_all, running_app, sign_up
-from tests.test_training_api import _user_id
+from tests.support.apps import current_user_id, running_app, sign_up
+from tests.support.services import truncate_all
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 TOOLS = ("process_recording", "extract_audio", "transcribe", "clone_voice", "analyze_audio")
@@ -32,7 +32,7 @@ TOOLS = ("process_recording", "extract_audio", "transcribe", "clone_voice", "ana
 def database_url(postgres_url: str) -> Any:
     """PostgreSQL only: the ingest these tests run is tested on both databases elsewhere."""
     yield postgres_url
-    asyncio.run(_truncate_all(postgres_url))
+    asyncio.run(truncate_all(postgres_url))
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ async def ingest_app(
 
 async def _agent(app: FastAPI, client: httpx.AsyncClient) -> tuple[AudioAgent, dict[str, str]]:
     auth = await sign_up(client)
-    agents = agents_for(app.state.services.agent_deps(), await _user_id(client, auth))
+    agents = agents_for(app.state.services.agent_deps(), await current_user_id(client, auth))
     agent = agents["audio"]
     assert isinstance(agent, AudioAgent)
     return agent, auth
@@ -170,7 +170,7 @@ async def test_an_uploaded_recording_is_extracted_transcribed_and_measured_on_de
 async def test_speech_without_a_champion_goes_to_the_users_folder(app_client: AppClient) -> None:
     app, client = app_client
     agent, auth = await _agent(app, client)
-    user_id = await _user_id(client, auth)
+    user_id = await current_user_id(client, auth)
 
     spoken = await agent.execute_tool("text_to_speech", {"text": "Hello there."})
     assert spoken["path"].startswith(f"users/{user_id}/tts/")

@@ -15,8 +15,8 @@ from agents.pattern import PatternAgent
 from agents.registry import agents_for
 from agents.tools.spec import ToolError
 from ingest.types import PATTERN_CATEGORIES
-from tests.conftest import sign_up
-from tests.test_training_api import PRICE_REPLY, SCENARIO, _user_id, seed_ready_champion
+from tests.support.apps import current_user_id, sign_up
+from tests.support.training import PRICE_REPLY, SCENARIO, seed_ready_champion
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 SOCIAL_PROOF = "Riverside Freight cut driver onboarding from six weeks to two after switching."
@@ -24,7 +24,7 @@ SOCIAL_PROOF = "Riverside Freight cut driver onboarding from six weeks to two af
 
 async def _agent(app: FastAPI, client: httpx.AsyncClient) -> tuple[BaseAgent, str]:
     """The pattern agent of a new user (as the registry builds it), and their champion."""
-    user_id = await _user_id(client, await sign_up(client))
+    user_id = await current_user_id(client, await sign_up(client))
     agent = agents_for(app.state.services.agent_deps(), user_id)["pattern"]
     assert isinstance(agent, PatternAgent)
     return agent, await seed_ready_champion(app, user_id)

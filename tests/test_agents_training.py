@@ -11,15 +11,15 @@ from fastapi import FastAPI
 
 from agents.registry import DEFINITIONS_DIR, definitions_files
 from agents.tools.spec import ToolError
-from agents.training import TrainingAgent
-from tests.conftest import sign_up
-from tests.test_training_api import _user_id, seed_ready_champion
+from agents.training.agent import TrainingAgent
+from tests.support.apps import current_user_id, sign_up
+from tests.support.training import seed_ready_champion
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 
 
 async def _agent(app: FastAPI, client: httpx.AsyncClient) -> tuple[TrainingAgent, str]:
-    user_id = await _user_id(client, await sign_up(client))
+    user_id = await current_user_id(client, await sign_up(client))
     services = app.state.services
     agent = TrainingAgent(
         training=services.training, user_id=user_id, provider="offline", memory=services.sessions

@@ -11,28 +11,7 @@ from ingest.analysis.metrics import (
     question_spans,
     sentence_spans,
 )
-from ingest.types import Segment, Word
-
-SECONDS_PER_WORD = 0.5
-
-
-def make_segments(
-    turns: list[tuple[str, float, str]], *, seconds_per_word: float = SECONDS_PER_WORD
-) -> list[Segment]:
-    """Segments from (speaker, start, text), each word given ``seconds_per_word``.
-
-    A word is spoken for 80% of its slot, so the segment ends when its last slot does.
-    """
-    segments = []
-    for speaker, start, text in turns:
-        words = [
-            Word(raw, start + n * seconds_per_word, start + (n + 0.8) * seconds_per_word)
-            for n, raw in enumerate(text.split())
-        ]
-        end = start + len(words) * seconds_per_word
-        segments.append(Segment(start, end, speaker, text, words))
-    return segments
-
+from tests.support.transcripts import make_segments
 
 # Champion S0 (0.5 s per word): 0-3.5, 7-12, 12.5-16.5 (merged with the one before: 0.5 s
 # gap), 18.5-21 (2 s gap: a new monologue), 26-30, 33-39.5. Prospect S1: 4-6, 22-24, 31-32.5.

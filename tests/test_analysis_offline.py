@@ -16,7 +16,7 @@ from ingest.types import (
     Segment,
     Word,
 )
-from tests.test_analysis_metrics import make_segments
+from tests.support.transcripts import make_segments
 
 CHAMPION = "S0"
 

@@ -1,4 +1,4 @@
-"""The whole API fuzzed from its OpenAPI document (`tests/api_fuzz.py`), on a small budget:
+"""The whole API fuzzed from its OpenAPI document (`tests/support/api_fuzz.py`), on a small budget:
 no 5xx, and every answer as the document says. `bench/fuzz_api.py` runs it longer."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from schemathesis.python import asgi
 
 from memory.settings import Settings
-from tests.api_fuzz import fuzz_app, fuzz_overrides, run_fuzz
+from tests.support.api_fuzz import fuzz_app, fuzz_overrides, run_fuzz
 
 EXAMPLES = 10  # per operation and pass: about 950 requests
 SEED = 13

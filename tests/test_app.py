@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 
 from memory.settings import Settings
-from tests.conftest import closed_port, running_app
+from tests.support.apps import running_app
+from tests.support.services import closed_port
 
 
 async def test_health_reports_each_component(client: httpx.AsyncClient) -> None:

@@ -15,7 +15,7 @@ from ingest.extract import SAMPLE_RATE, ExtractionFailed, extract_audio, read_wa
 from ingest.types import Segment
 from ingest.vad import regions_from_scores, speech_regions
 from ingest.voice import frame_pitches, measure_voice
-from tests.dialogue import write_mono_wav
+from tests.support.dialogue import write_mono_wav
 
 
 def _wav_info(path: Path) -> tuple[int, int, float]:

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from memory.queries.users import create_user, get_user_by_email
 from memory.settings import Settings
-from tests.conftest import PASSWORD, running_app, sign_up
+from tests.support.apps import PASSWORD, running_app, sign_up
 from web import security
 
 

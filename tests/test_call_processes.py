@@ -10,11 +10,11 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from ingest.espeak import SAMPLE_RATE, EspeakVoice, synthesize
 from memory.settings import Settings
-from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
-from tests.conftest import running_app, sign_up
-from tests.test_training_api import _start, _user_id, seed_ready_champion
-from tests.webrtc_client import CallClient, wait_for
+from tests.support.apps import current_user_id, running_app, sign_up
+from tests.support.training import seed_ready_champion, start_training
+from tests.support.webrtc_client import CallClient, wait_for
 from web.call_processes import CallProcesses
 
 END_OF_CANDIDATES = [{"candidate": "", "sdp_mid": "0", "sdp_mline_index": 0}]
@@ -31,9 +31,9 @@ async def test_calls_are_spread_over_processes_and_follow_ups_reach_theirs(
         assert len(pids) == 2 and os.getpid() not in pids
 
         auth = await sign_up(client)
-        champion_id = await seed_ready_champion(app, await _user_id(client, auth))
+        champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
         first, second = [
-            (await _start(client, auth, champion_id)).json()["session_id"] for _ in range(2)
+            (await start_training(client, auth, champion_id)).json()["session_id"] for _ in range(2)
         ]
         callers = {first: CallClient(), second: CallClient()}
         pc_ids: dict[str, str] = {}

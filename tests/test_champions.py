@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from memory.models import IngestJob, Pattern, Scenario
-from tests.conftest import sign_up, stored_files
+from tests.support.apps import sign_up, stored_files
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 

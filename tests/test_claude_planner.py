@@ -29,8 +29,8 @@ from agents.registry import agents_for
 from agents.tools.spec import ToolError, tool
 from memory.claude import CallPolicy
 from memory.settings import Settings
-from tests.conftest import sign_up
-from tests.test_training_api import _user_id, seed_ready_champion
+from tests.support.apps import current_user_id, sign_up
+from tests.support.training import seed_ready_champion
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 KEY = "sk-ant-test-key"
@@ -119,7 +119,7 @@ async def real_agents(app_client: AppClient) -> tuple[dict[str, BaseAgent], str,
     """The real agents of a new user with a ready champion; and the champion id and auth."""
     app, client = app_client
     auth = await sign_up(client)
-    user_id = await _user_id(client, auth)
+    user_id = await current_user_id(client, auth)
     champion_id = await seed_ready_champion(app, user_id)
     return agents_for(app.state.services.agent_deps(), user_id), champion_id, auth
 

@@ -27,9 +27,10 @@ import httpx
 import pytest
 from redis import Redis
 
-from tests.conftest import PASSWORD, PG_ADMIN_DSN, closed_port, render_or_skip
-from tests.dialogue import SALES_CALL, write_stereo_wav
-from tests.test_deployment import RUNTIME_UID, SAMPLE_ENV, compose_app_env
+from tests.support.apps import PASSWORD
+from tests.support.deployment import RUNTIME_UID, SAMPLE_ENV, compose_app_env
+from tests.support.dialogue import SALES_CALL, render_or_skip, write_stereo_wav
+from tests.support.services import PG_ADMIN_DSN, closed_port
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="running the processes as uid 10001 needs root"

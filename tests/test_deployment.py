@@ -14,6 +14,13 @@ import pytest
 import yaml
 
 from memory.settings import Settings
+from tests.support.deployment import (
+    RUNTIME_UID,
+    SAMPLE_ENV,
+    compose_app_env,
+    compose_file,
+    interpolate,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,37 +65,6 @@ def test_dockerfile_copies_every_package() -> None:
 
 # The compose stack as its files describe it ---------------------------------------------
 
-RUNTIME_UID = 10001
-SAMPLE_ENV = {
-    "JWT_SECRET": "x" * 48,
-    "TURN_HOST": "203.0.113.10",
-    "TURN_SECRET": "Q2hhbXBpb24tdHVybi1zZWNyZXQ",
-}
-
-
-def _compose() -> dict[str, Any]:
-    return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text()))
-
-
-def interpolate(value: str, env: dict[str, str]) -> str:
-    """Compose's variable substitution: ``${VAR}``, ``${VAR:-default}``, ``${VAR:?error}``."""
-
-    def one(match: re.Match[str]) -> str:
-        name, op, rest = match.group(1), match.group(2), match.group(3)
-        if env.get(name):
-            return env[name]
-        if op == ":?":
-            raise KeyError(f"{name}: {rest}")
-        return rest if op == ":-" else ""
-
-    return re.sub(r"\$\{(\w+)(?:(:[-?])([^}]*))?\}", one, value).replace("$$", "$")
-
-
-def compose_app_env(env: dict[str, str]) -> dict[str, str]:
-    """The app's environment as `docker compose` would set it, given the shell's ``env``."""
-    variables = _compose()["services"]["app"]["environment"]
-    return {name: interpolate(str(value), env) for name, value in variables.items()}
-
 
 def _dockerfile_runtime() -> str:
     text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
@@ -123,7 +99,7 @@ def test_every_app_volume_is_created_owned_by_the_runtime_user_and_declared() ->
     owned = {p for m in re.findall(r"chown champion(?::champion)? ([^&\n]+)", runtime)
              for p in m.split()}  # fmt: skip
     declared = set(json.loads(re.search(r"^VOLUME (\[.*\])$", runtime, re.M).group(1)))  # type: ignore[union-attr]
-    services = _compose()["services"]
+    services = compose_file()["services"]
     for name in ("app", "worker"):
         for mount in services[name]["volumes"]:
             target = mount.split(":")[1]
@@ -143,7 +119,7 @@ def test_the_image_installs_the_speech_models_where_the_app_looks() -> None:
 
 
 def test_health_checks_use_only_what_their_images_have() -> None:
-    services = _compose()["services"]
+    services = compose_file()["services"]
     for name in ("app", "worker"):  # python:3.11-slim has no curl or wget
         assert services[name]["healthcheck"]["test"][:2] == ["CMD", "python"], name
     assert services["turn"]["healthcheck"]["test"][1] == "turnutils_stunclient"
@@ -167,7 +143,7 @@ class _Ready(BaseHTTPRequestHandler):
 
 @pytest.mark.parametrize("status", [200, 503])
 def test_the_qdrant_health_check_asks_readyz_with_bash_alone(status: int) -> None:
-    test = _compose()["services"]["qdrant"]["healthcheck"]["test"]
+    test = compose_file()["services"]["qdrant"]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "bash", "-c"]
     handler = type("Ready", (_Ready,), {"status": status})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -187,7 +163,7 @@ def test_the_turn_relay_ports_match_what_compose_publishes() -> None:
     conf = (ROOT / "deploy" / "turn" / "turnserver.conf").read_text()
     low = re.search(r"^min-port=(\d+)$", conf, re.M).group(1)  # type: ignore[union-attr]
     high = re.search(r"^max-port=(\d+)$", conf, re.M).group(1)  # type: ignore[union-attr]
-    turn = _compose()["services"]["turn"]
+    turn = compose_file()["services"]["turn"]
     assert f"{low}-{high}:{low}-{high}/udp" in turn["ports"]
     assert {"3478:3478/udp", "3478:3478/tcp"} <= set(turn["ports"])
 
@@ -198,10 +174,10 @@ def test_the_relay_checks_the_time_limited_credentials_the_app_mints() -> None:
     # use-auth-secret alone: coturn's docs say not to combine it with lt-cred-mech or user=.
     assert "use-auth-secret" in options
     assert not options & {"lt-cred-mech", "user", "no-auth", "static-auth-secret"}
-    turn = _compose()["services"]["turn"]
+    turn = compose_file()["services"]["turn"]
     assert set(turn["environment"]) == {"TURN_HOST", "TURN_SECRET"}
     # The relay and the app are given the same secret, and it must be set.
-    app_env = _compose()["services"]["app"]["environment"]
+    app_env = compose_file()["services"]["app"]["environment"]
     assert interpolate(turn["environment"]["TURN_SECRET"], SAMPLE_ENV) == interpolate(
         app_env["TURN_SECRET"], SAMPLE_ENV
     )

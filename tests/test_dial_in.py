@@ -10,11 +10,11 @@ import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
+from agents.training.session import TrainingError
 from memory.dial_in import DialInCodes, StreamTickets
 from memory.session_store import RedisSessionStore, SessionStore
-from pipelines.training.session import TrainingError
-from tests.conftest import sign_up
-from tests.test_training_api import _start, _user_id, seed_ready_champion
+from tests.support.apps import current_user_id, sign_up
+from tests.support.training import seed_ready_champion, start_training
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 
@@ -100,8 +100,8 @@ async def test_a_stream_ticket_admits_one_stream_of_its_provider(store: SessionS
 async def test_only_the_trainee_of_an_active_session_gets_a_code(app_client: AppClient) -> None:
     app, client = app_client
     owner, other = await sign_up(client), await sign_up(client)
-    champion_id = await seed_ready_champion(app, await _user_id(client, owner))
-    session_id = (await _start(client, owner, champion_id)).json()["session_id"]
+    champion_id = await seed_ready_champion(app, await current_user_id(client, owner))
+    session_id = (await start_training(client, owner, champion_id)).json()["session_id"]
     path = f"/training/sessions/{session_id}/dial-in"
 
     assert (await client.post(path)).status_code == 401
@@ -130,9 +130,9 @@ async def test_one_active_session_check_for_dial_in_and_calls(app_client: AppCli
     app, client = app_client
     training = app.state.services.training
     owner, other = await sign_up(client), await sign_up(client)
-    owner_id, other_id = await _user_id(client, owner), await _user_id(client, other)
+    owner_id, other_id = await current_user_id(client, owner), await current_user_id(client, other)
     champion_id = await seed_ready_champion(app, owner_id)
-    session_id = (await _start(client, owner, champion_id)).json()["session_id"]
+    session_id = (await start_training(client, owner, champion_id)).json()["session_id"]
     offer = {"sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", "type": "offer"}
 
     assert (await training.active(user_id=owner_id, session_id=session_id)).id == session_id

@@ -8,9 +8,8 @@ import av
 import numpy as np
 import pytest
 
-from pipelines.services.espeak.synth import EspeakVoice
-from tests.conftest import render_or_skip
-from tests.dialogue import (
+from ingest.espeak import EspeakVoice
+from tests.support.dialogue import (
     CHAMPION,
     CHAMPION_VOICE,
     PROSPECT,
@@ -23,13 +22,14 @@ from tests.dialogue import (
     Turn,
     median_f0,
     render_call,
+    render_or_skip,
     repeat_call,
     write_mono_wav,
     write_stereo_wav,
     write_video,
     write_video_without_audio,
 )
-from tests.speech import FliteVoice, PiperVoice
+from tests.support.speech import FliteVoice, PiperVoice
 
 
 @pytest.fixture(scope="session")

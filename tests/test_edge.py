@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from memory.settings import Settings
-from tests.conftest import running_app, sign_up
+from tests.support.apps import running_app, sign_up
 from web.app import create_app
 from web.edge import UPLOAD_PATHS, own_location
 from web.json_depth import MAX_JSON_DEPTH, json_too_deep

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from pipelines.services.espeak.synth import (
+from ingest.espeak import (
     SAMPLE_RATE,
     EspeakError,
     EspeakVoice,
@@ -16,7 +16,7 @@ from pipelines.services.espeak.synth import (
     synthesize_async,
     voice_for_profile,
 )
-from tests.dialogue import median_f0
+from tests.support.dialogue import median_f0
 
 TEN_WORDS = "Thanks for joining, I would love to hear about your team."
 SENTENCE = "Our customers usually see results within the first few weeks of the pilot."

@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from memory.settings import Settings
-from tests.conftest import PASSWORD, running_app
+from tests.support.apps import PASSWORD, running_app
 from web.cli import server_options
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

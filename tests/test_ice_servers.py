@@ -23,10 +23,10 @@ from memory.ice_servers import (
     turn_credentials,
 )
 from memory.settings import Settings
-from tests.conftest import running_app, sign_up
-from tests.test_training_api import _start, _user_id, seed_ready_champion
-from tests.turn_server import TurnServer
-from tests.webrtc_client import CallClient
+from tests.support.apps import current_user_id, running_app, sign_up
+from tests.support.training import seed_ready_champion, start_training
+from tests.support.turn_server import TurnServer
+from tests.support.webrtc_client import CallClient
 
 PUBLIC = ("203.0.113.7", 40_001)  # what the STUN server says the app is seen as
 RELAY = ("198.51.100.9", 50_002)  # the relayed address the TURN server allocates
@@ -147,8 +147,8 @@ async def test_the_servers_peer_connection_gathers_through_the_configured_server
     ice = f"stun:127.0.0.1:{port},turn:trainee%3Arelay:pa%3Ass%40w0rd@127.0.0.1:{port}"
     async with running_app(make_settings(ice_servers=ice)) as (app, client):
         auth = await sign_up(client)
-        champion_id = await seed_ready_champion(app, await _user_id(client, auth))
-        session_id = (await _start(client, auth, champion_id)).json()["session_id"]
+        champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
+        session_id = (await start_training(client, auth, champion_id)).json()["session_id"]
         call = CallClient()  # the trainee's side has no ICE servers: all it learns is the app's
         try:
             answer = await client.post(
@@ -174,8 +174,8 @@ async def test_only_the_sessions_trainee_is_given_the_servers(
     ice = "stun:stun.example.com:3478,turn:champion:s3cret-relay@turn.example.com:3478"
     async with running_app(make_settings(ice_servers=ice)) as (app, client):
         auth = await sign_up(client)
-        champion_id = await seed_ready_champion(app, await _user_id(client, auth))
-        session_id = (await _start(client, auth, champion_id)).json()["session_id"]
+        champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
+        session_id = (await start_training(client, auth, champion_id)).json()["session_id"]
         path = f"/training/sessions/{session_id}/ice-servers"
 
         given = await client.get(path, headers=auth)
@@ -208,9 +208,9 @@ async def test_each_trainee_gets_their_own_expiring_credentials_the_relay_accept
         given: dict[str, dict[str, Any]] = {}
         for name in ("alice", "bob"):
             auth = await sign_up(client)
-            user_id = await _user_id(client, auth)
+            user_id = await current_user_id(client, auth)
             champion_id = await seed_ready_champion(app, user_id)
-            session_id = (await _start(client, auth, champion_id)).json()["session_id"]
+            session_id = (await start_training(client, auth, champion_id)).json()["session_id"]
             minted_from = int(time.time())
             answer = await client.get(f"/training/sessions/{session_id}/ice-servers", headers=auth)
             assert answer.status_code == 200, answer.text
@@ -254,9 +254,9 @@ async def test_the_servers_peer_connection_relays_with_credentials_minted_for_th
     ice = f"turn:127.0.0.1:{relay.port}?transport=udp"
     async with running_app(make_settings(ice_servers=ice, turn_secret=SECRET)) as (app, client):
         auth = await sign_up(client)
-        user_id = await _user_id(client, auth)
+        user_id = await current_user_id(client, auth)
         champion_id = await seed_ready_champion(app, user_id)
-        session_id = (await _start(client, auth, champion_id)).json()["session_id"]
+        session_id = (await start_training(client, auth, champion_id)).json()["session_id"]
         call = CallClient()
         try:
             answer = await client.post(

@@ -21,8 +21,9 @@ from sqlalchemy import func, select
 
 from memory.models import Pattern, Scenario, Transcript
 from memory.settings import Settings
-from tests.conftest import _truncate_all, running_app, sign_up
-from tests.wer import wer
+from tests.support.apps import running_app, sign_up
+from tests.support.services import truncate_all
+from tests.support.wer import wer
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 STEPS = ["verify", "extract", "transcribe", "analyse", "scenarios", "voice"]
@@ -32,7 +33,7 @@ STEPS = ["verify", "extract", "transcribe", "analyse", "scenarios", "voice"]
 def database_url(postgres_url: str) -> Any:
     """Ingest runs on PostgreSQL here (the SQL layer is tested on both databases elsewhere)."""
     yield postgres_url
-    asyncio.run(_truncate_all(postgres_url))
+    asyncio.run(truncate_all(postgres_url))
 
 
 @pytest.fixture

@@ -12,9 +12,10 @@ from ingest.progress import LocalProgressBus, ProgressEvent
 from ingest.queue import InProcessJobQueue
 from ingest.runner import JobRunner, StepContext, StepFailed
 from memory.db import Database
-from memory.models import Champion, IngestJob, User
+from memory.models import Champion, IngestJob
 from memory.provider_errors import ProviderStatusError
 from memory.queries import jobs as job_queries
+from tests.support.jobs import record_job
 
 
 @dataclass
@@ -41,29 +42,6 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def _job(db: Database, **job_values: object) -> IngestJob:
-    async with db.session() as session:
-        user = User(email=f"{id(job_values)}@example.com", password_hash="x")
-        session.add(user)
-        await session.flush()
-        champion = Champion(
-            owner_id=user.id,
-            name="c",
-            source_filename="a.wav",
-            media_file="source.wav",
-            media_kind="audio",
-            media_format="wav",
-            size_bytes=1,
-            status="queued",
-        )
-        session.add(champion)
-        await session.flush()
-        job = IngestJob(champion_id=champion.id, **job_values)
-        session.add(job)
-        await session.commit()
-        return job
-
-
 async def _reload(db: Database, job_id: str) -> tuple[IngestJob, Champion]:
     async with db.session() as session:
         job = await job_queries.get_job(session, job_id=job_id)
@@ -77,7 +55,7 @@ async def test_steps_run_in_order_and_progress_is_published(db: Database) -> Non
     steps = [RecordingStep("extract"), RecordingStep("transcribe")]
     bus = LocalProgressBus()
     runner = JobRunner(db=db, steps=steps, final_status="ready", progress=bus)
-    job = await _job(db)
+    job = await record_job(db)
     subscription = await bus.subscribe(job.champion_id)
     await runner.run_job(job.id)
     seen: list[ProgressEvent] = []
@@ -102,7 +80,7 @@ async def test_a_step_failure_fails_job_and_champion_with_the_reason(db: Databas
         RecordingStep("transcribe"),
     ]
     runner = JobRunner(db=db, steps=steps)
-    job = await _job(db)
+    job = await record_job(db)
     await runner.run_job(job.id)
     stored, champion = await _reload(db, job.id)
     assert (stored.status, stored.step, stored.error) == (
@@ -116,7 +94,7 @@ async def test_a_step_failure_fails_job_and_champion_with_the_reason(db: Databas
 
 async def test_an_unexpected_error_names_the_step_not_the_internals(db: Database) -> None:
     runner = JobRunner(db=db, steps=[RecordingStep("analyse", error=KeyError("secret-ish"))])
-    job = await _job(db)
+    job = await record_job(db)
     await runner.run_job(job.id)
     stored, _champion = await _reload(db, job.id)
     assert stored.status == "failed"
@@ -125,10 +103,10 @@ async def test_an_unexpected_error_names_the_step_not_the_internals(db: Database
 
 async def test_unfinished_jobs_resume_at_the_step_they_were_on(db: Database) -> None:
     steps = [RecordingStep("extract"), RecordingStep("transcribe"), RecordingStep("analyse")]
-    left_running = await _job(
+    left_running = await record_job(
         db, status="running", step="transcribe", attempts=1, completed_steps=["extract"]
     )
-    finished = await _job(db, status="completed", completed_steps=["extract"])
+    finished = await record_job(db, status="completed", completed_steps=["extract"])
     queue = InProcessJobQueue(runner=JobRunner(db=db, steps=steps))
     assert await queue.resume_unfinished() == 1
     await queue.wait(left_running.id)
@@ -153,7 +131,7 @@ async def test_closing_cancels_a_running_job_which_stays_resumable(db: Database)
             await asyncio.sleep(30)
 
     queue = InProcessJobQueue(runner=JobRunner(db=db, steps=[Slow()]))
-    job = await _job(db)
+    job = await record_job(db)
     await queue.submit(job.id)
     await asyncio.wait_for(started.wait(), 5)
     await queue.close()
@@ -173,7 +151,7 @@ async def test_a_step_that_runs_too_long_fails_the_job(db: Database) -> None:
             await asyncio.sleep(30)
 
     runner = JobRunner(db=db, steps=[Stuck()], step_timeout_seconds=0.2)
-    job = await _job(db)
+    job = await record_job(db)
     await runner.run_job(job.id)
     stored, champion = await _reload(db, job.id)
     assert stored.status == "failed"
@@ -192,7 +170,7 @@ async def test_a_provider_failure_names_the_provider_and_what_to_do(
     db: Database, error: Exception, advice: str
 ) -> None:
     runner = JobRunner(db=db, steps=[RecordingStep("transcribe", error=error)])
-    job = await _job(db)
+    job = await record_job(db)
     await runner.run_job(job.id)
     stored, _champion = await _reload(db, job.id)
     assert stored.status == "failed"
@@ -206,7 +184,7 @@ async def test_a_job_that_keeps_stopping_its_worker_fails_instead_of_running_aga
 ) -> None:
     step = RecordingStep("transcribe")
     runner = JobRunner(db=db, steps=[step], max_attempts=3)
-    job = await _job(db, status="running", step="transcribe", attempts=3)
+    job = await record_job(db, status="running", step="transcribe", attempts=3)
     await runner.run_job(job.id)
     stored, champion = await _reload(db, job.id)
     assert step.runs == []
@@ -218,7 +196,7 @@ async def test_a_job_that_keeps_stopping_its_worker_fails_instead_of_running_aga
 async def test_a_job_under_its_attempt_limit_runs(db: Database) -> None:
     step = RecordingStep("transcribe")
     runner = JobRunner(db=db, steps=[step], max_attempts=3)
-    job = await _job(db, status="running", step="transcribe", attempts=2)
+    job = await record_job(db, status="running", step="transcribe", attempts=2)
     await runner.run_job(job.id)
     stored, _champion = await _reload(db, job.id)
     assert (stored.status, stored.attempts, step.runs) == ("completed", 3, [job.id])

@@ -50,8 +50,8 @@ from pipelines.services.piper.tts import PiperTTSService
 from pipelines.services.piper.voice import piper_shape_for_profile
 from pipelines.services.sphinx.stt import SphinxSTTService
 from pipelines.services.whisper.stt import FasterWhisperSTTService
-from tests.piper_voice import packaged_piper_model
-from tests.voices import require_voice, speak
+from tests.support.piper_voice import packaged_piper_model
+from tests.support.voices import require_voice, speak
 
 SECRET = "key-that-must-never-be-logged"
 VOICE_ID = "JBFqnCBsd6RMkjVDRZzb"

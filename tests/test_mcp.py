@@ -23,8 +23,8 @@ from mcp.types import CallToolResult, TextContent
 from agents.mcp_server import mcp_name
 from agents.registry import agents_for
 from memory.settings import Settings
-from tests.conftest import running_app, sign_up
-from tests.test_training_api import _user_id, seed_ready_champion
+from tests.support.apps import current_user_id, running_app, sign_up
+from tests.support.training import seed_ready_champion
 
 CLI = Path(sys.executable).parent / "champion-clone"
 TIMEOUT = timedelta(seconds=60)
@@ -76,7 +76,7 @@ async def _check_tool_errors(session: ClientSession, session_id: str) -> None:
 async def test_tools_over_streamable_http(make_settings: Callable[..., Settings]) -> None:
     async with running_app(make_settings()) as (app, client):
         auth = await sign_up(client)
-        user_id = await _user_id(client, auth)
+        user_id = await current_user_id(client, auth)
         champion_id = await seed_ready_champion(app, user_id)
         expected = {
             mcp_name(agent_name, spec.name): spec
@@ -187,7 +187,7 @@ async def test_tools_over_stdio_beside_the_running_app(
     email = f"mcp-{uuid.uuid4().hex[:8]}@example.com"
     async with running_app(settings) as (app, client):
         auth = await sign_up(client, email)
-        champion_id = await seed_ready_champion(app, await _user_id(client, auth))
+        champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
         server = StdioServerParameters(
             command=str(CLI),
             args=["mcp", "--user", email.upper()],

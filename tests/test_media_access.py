@@ -8,15 +8,15 @@ import httpx
 from fastapi import FastAPI
 
 from pipelines.recording import track_path
-from tests.conftest import sign_up
-from tests.test_training_api import _start, _user_id, seed_ready_champion
+from tests.support.apps import current_user_id, sign_up
+from tests.support.training import seed_ready_champion, start_training
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 
 
 async def _recorded_session(app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]) -> str:
-    champion_id = await seed_ready_champion(app, await _user_id(client, auth))
-    session_id = str((await _start(client, auth, champion_id)).json()["session_id"])
+    champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
+    session_id = str((await start_training(client, auth, champion_id)).json()["session_id"])
     folder = app.state.services.media.session_dir(session_id)
     for track in ("trainee", "ai"):
         path = track_path(folder, track)

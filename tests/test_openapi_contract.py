@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from memory.models import User
 from memory.settings import Settings
-from tests.conftest import sign_up
+from tests.support.apps import sign_up
 from web.app import create_app
 from web.errors import ErrorPublic
 from web.openapi_contract import ROUTE_ANSWERS, ROUTE_BODIES, ROUTE_ERRORS

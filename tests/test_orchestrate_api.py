@@ -14,8 +14,9 @@ import pytest
 from fastapi import FastAPI
 
 from memory.settings import Settings
-from tests.conftest import _truncate_all, running_app, sign_up, stored_files
-from tests.test_training_api import _user_id, seed_ready_champion
+from tests.support.apps import current_user_id, running_app, sign_up, stored_files
+from tests.support.services import truncate_all
+from tests.support.training import seed_ready_champion
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 INGEST_STEPS = ["verify", "extract", "transcribe", "analyse", "scenarios", "voice"]
@@ -31,7 +32,7 @@ READERS = {
 def database_url(postgres_url: str) -> Any:
     """PostgreSQL only: the ingest these tests run is tested on both databases elsewhere."""
     yield postgres_url
-    asyncio.run(_truncate_all(postgres_url))
+    asyncio.run(truncate_all(postgres_url))
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ async def ingest_app(make_settings: Callable[..., Settings]) -> AsyncIterator[Ap
 @pytest.fixture(scope="module")
 def champion_mp4(tmp_path_factory: pytest.TempPathFactory, short_call: Any) -> Path:
     """The short generated call (two voices, one objection) as a small video."""
-    from tests.dialogue import write_video
+    from tests.support.dialogue import write_video
 
     return write_video(short_call, tmp_path_factory.mktemp("orchestrate") / "champion.mp4")
 
@@ -141,7 +142,7 @@ async def test_a_recording_whose_ingest_fails_says_why_and_skips_the_rest(
 async def test_the_training_flow_starts_a_session(app_client: AppClient) -> None:
     app, client = app_client
     auth = await sign_up(client)
-    await seed_ready_champion(app, await _user_id(client, auth))
+    await seed_ready_champion(app, await current_user_id(client, auth))
 
     response = await _orchestrate(client, auth, "Start training with Alex on hard")
 
@@ -159,7 +160,7 @@ async def test_the_training_flow_starts_a_session(app_client: AppClient) -> None
 async def test_a_question_is_answered_from_the_champions_patterns(app_client: AppClient) -> None:
     app, client = app_client
     auth = await sign_up(client)
-    champion_id = await seed_ready_champion(app, await _user_id(client, auth))
+    champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
 
     response = await _orchestrate(
         client, auth, "How do they handle price objections?", context={"champion_id": champion_id}
@@ -189,7 +190,7 @@ async def test_bad_requests_get_a_clear_422(
 ) -> None:
     app, client = app_client
     auth = await sign_up(client)
-    await seed_ready_champion(app, await _user_id(client, auth))
+    await seed_ready_champion(app, await current_user_id(client, auth))
 
     response = await _orchestrate(client, auth, task, context=context)
 

@@ -8,15 +8,15 @@ from fastapi import FastAPI
 from agents.intents import ChampionRef
 from agents.orchestrator import Orchestrator
 from agents.registry import agents_for
-from tests.conftest import sign_up
-from tests.test_training_api import _user_id, seed_ready_champion
+from tests.support.apps import current_user_id, sign_up
+from tests.support.training import seed_ready_champion
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 
 
 async def test_the_training_flow_starts_a_session_and_gives_tips(app_client: AppClient) -> None:
     app, client = app_client
-    user_id = await _user_id(client, await sign_up(client))
+    user_id = await current_user_id(client, await sign_up(client))
     champion_id = await seed_ready_champion(app, user_id)
     agents = agents_for(app.state.services.agent_deps(), user_id)
     orchestrator = Orchestrator(agents=agents, champions=[ChampionRef(champion_id, "Alex")])
@@ -41,7 +41,7 @@ async def test_a_question_is_answered_from_the_champions_stored_patterns(
     app_client: AppClient,
 ) -> None:
     app, client = app_client
-    user_id = await _user_id(client, await sign_up(client))
+    user_id = await current_user_id(client, await sign_up(client))
     champion_id = await seed_ready_champion(app, user_id)
     agents = agents_for(app.state.services.agent_deps(), user_id)
     orchestrator = Orchestrator(agents=agents, champions=[ChampionRef(champion_id, "Alex")])

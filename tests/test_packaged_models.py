@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from ingest.providers import factory
 from memory import packaged_models as pm
 from memory.whisper_models import first_whisper_model, local_whisper_model
-from tests.conftest import IN_CI
+from tests.support.services import IN_CI
 from web.cli import app as cli
 
 

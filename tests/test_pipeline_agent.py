@@ -30,15 +30,15 @@ from pipecat.processors.frameworks.rtvi.frames import (
 )
 from pipecat.tests.utils import SleepFrame, run_test
 
+from agents.training.engines import dialogue_factory, turn_scorer
+from agents.training.session import TrainingService
+from agents.training.types import DialogueEngine, DialogueTurn, TrainingContext
 from memory.db import Database
 from memory.models import Turn, User
 from memory.queries import training as training_queries
 from memory.vectors import VectorStore
-from pipelines.training.agent_processor import TrainingAgentProcessor
-from pipelines.training.engines import dialogue_factory, turn_scorer
-from pipelines.training.session import TrainingService
-from pipelines.training.types import DialogueEngine, DialogueTurn, TrainingContext
-from tests.test_training_api import seed_ready_champion
+from pipelines.training_processor import TrainingAgentProcessor
+from tests.support.training import seed_ready_champion
 
 # The agent stores through the real TrainingService, on the test PostgreSQL database.
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

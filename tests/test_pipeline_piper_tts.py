@@ -37,8 +37,8 @@ from pipecat.pipeline.worker import PipelineParams
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.tests.utils import run_test
 
+from ingest.espeak import voice_for_profile
 from memory.packaged_models import WHISPER_TINY_EN, installed_model
-from pipelines.services.espeak.synth import voice_for_profile
 from pipelines.services.piper.server import PiperServer, shared_piper_server
 from pipelines.services.piper.tts import PiperTTSService, first_clause
 from pipelines.services.piper.voice import (
@@ -47,8 +47,8 @@ from pipelines.services.piper.voice import (
     NATURAL,
     piper_shape_for_profile,
 )
-from tests.conftest import unavailable
-from tests.piper_voice import median_pitch_hz, packaged_piper_model
+from tests.support.piper_voice import median_pitch_hz, packaged_piper_model
+from tests.support.services import unavailable
 
 RATE = 24_000
 SENTENCE = "Walk me through how your team handles onboarding today."

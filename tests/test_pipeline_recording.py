@@ -15,7 +15,7 @@ from pipecat.pipeline.worker import PipelineParams
 from pipecat.tests.utils import run_test
 
 from pipelines.recording import RECORDING_RATE, CallRecorder, track_path
-from tests.media import tone
+from tests.support.media import tone
 
 TRAINEE_HZ, AI_HZ = 440.0, 880.0
 TRAINEE_SECS = 3.0

@@ -26,8 +26,8 @@ import memory.db
 from ingest.runner import StepContext
 from memory.db import POOL_MAX_OVERFLOW, POOL_SIZE
 from memory.settings import Settings
-from tests.conftest import running_app, sign_up
-from tests.serving import serving
+from tests.support.apps import running_app, sign_up
+from tests.support.serving import serving
 from web.app import create_app
 
 POOL_TIMEOUT_SECONDS = 3.0

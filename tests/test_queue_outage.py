@@ -24,8 +24,9 @@ from memory.db import Database
 from memory.models import utcnow
 from memory.queries import jobs as job_queries
 from memory.settings import Settings
-from tests.conftest import closed_port, running_app, sign_up, unavailable
-from tests.test_job_runner import _job
+from tests.support.apps import running_app, sign_up
+from tests.support.jobs import record_job
+from tests.support.services import closed_port, unavailable
 
 DEADLINE_SECONDS = 90.0
 
@@ -258,7 +259,7 @@ async def test_in_process_a_job_whose_start_failed_runs_on_the_next_pass(db: Dat
             await super().run_job(job_id)
 
     queue = InProcessJobQueue(runner=BlinkingRunner(db=db, steps=[step]))
-    job = await _job(db)
+    job = await record_job(db)
     await queue.submit(job.id)
     await queue.wait(job.id)
     assert await _status(db, job.id) == ("queued", 0)
@@ -293,10 +294,10 @@ async def test_redis_takes_the_jobs_no_worker_holds_and_only_those(
 ) -> None:
     queue = RedisJobQueue(queue=saq, db=db, heartbeat_seconds=2)
     idle = utcnow() - timedelta(seconds=60)
-    waiting = await _job(db)
-    running_here = await _job(db, status="running", attempts=1)  # its row was just written
-    running_nowhere = await _job(db, status="running", attempts=1)
-    finished = await _job(db, status="completed")
+    waiting = await record_job(db)
+    running_here = await record_job(db, status="running", attempts=1)  # its row was just written
+    running_nowhere = await record_job(db, status="running", attempts=1)
+    finished = await record_job(db, status="completed")
     async with db.session() as session:
         await job_queries.update_job(session, job_id=running_nowhere.id, updated_at=idle)
         await job_queries.update_job(session, job_id=finished.id, updated_at=idle)
@@ -334,7 +335,7 @@ async def test_a_running_job_keeps_its_row_fresh_while_redis_is_down(db: Databas
             raise ConnectionRefusedError("redis is down")
 
     runner = JobRunner(db=db, steps=[Waiting()])
-    job = await _job(db)
+    job = await record_job(db)
     running = asyncio.create_task(
         run_ingest_job({"runner": runner, "job": RedisDown()}, job_id=job.id)
     )
@@ -379,7 +380,7 @@ async def test_in_process_a_cancelled_job_is_not_handed_over_again(db: Database)
             await asyncio.sleep(DEADLINE_SECONDS)
 
     queue = InProcessJobQueue(runner=JobRunner(db=db, steps=[Slow()]))
-    job = await _job(db)
+    job = await record_job(db)
     await queue.submit(job.id)
     await asyncio.wait_for(started.wait(), DEADLINE_SECONDS)
     await queue.cancel(job.id)  # its champion is being deleted; the row is still there

@@ -11,7 +11,8 @@ import pytest
 from redis.asyncio import Redis
 
 from memory.settings import RateLimit, Settings, SettingsError
-from tests.conftest import PASSWORD, closed_port, running_app, sign_up
+from tests.support.apps import PASSWORD, running_app, sign_up
+from tests.support.services import closed_port
 
 
 async def _login(client: httpx.AsyncClient, email: str = "x@example.com") -> httpx.Response:

@@ -9,7 +9,7 @@ import pytest
 from ingest import sphinx_worker
 from ingest.offline_stt import BLOCK_REGIONS
 from ingest.vad import speech_regions
-from tests.dialogue import SALES_CALL, render_call, write_mono_wav
+from tests.support.dialogue import SALES_CALL, render_call, write_mono_wav
 
 
 @pytest.fixture(scope="module")

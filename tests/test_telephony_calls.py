@@ -22,19 +22,19 @@ from websockets.exceptions import InvalidStatus
 
 from memory.dial_in import DialInCodes
 from memory.settings import Settings
-from tests.conftest import running_app, sign_up
-from tests.phone_client import (
+from tests.support.apps import current_user_id, running_app, sign_up
+from tests.support.phone_client import (
     MALFORMED,
     PHONE_RATE,
     PhoneCall,
     TelnyxCall,
     TwilioCall,
 )
-from tests.serving import serving
-from tests.test_telephony_webhooks import stream_of, twilio_signature
-from tests.test_training_api import _start, _user_id, seed_ready_champion
-from tests.voices import require_voice, speak
-from tests.webrtc_client import wait_for
+from tests.support.serving import serving
+from tests.support.telephony import stream_of, twilio_signature
+from tests.support.training import seed_ready_champion, start_training
+from tests.support.voices import require_voice, speak
+from tests.support.webrtc_client import wait_for
 
 QUESTION = "what is the biggest problem your team has right now"
 CALL_FORM = {"CallSid": "CA" + "3" * 32, "From": "+15550100", "To": "+15550199"}
@@ -63,8 +63,10 @@ class Practice:
 
     async def prepare(self) -> None:
         self.auth = await sign_up(self.client)
-        champion_id = await seed_ready_champion(self.app, await _user_id(self.client, self.auth))
-        started = await _start(self.client, self.auth, champion_id)
+        champion_id = await seed_ready_champion(
+            self.app, await current_user_id(self.client, self.auth)
+        )
+        started = await start_training(self.client, self.auth, champion_id)
         self.session_id = started.json()["session_id"]
 
     async def code(self) -> str:

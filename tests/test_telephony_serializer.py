@@ -19,7 +19,7 @@ from pipecat.frames.frames import (
 
 from memory.settings import Settings
 from pipelines.phone_serializer import event_of
-from tests.phone_client import (
+from tests.support.phone_client import (
     MALFORMED,
     PHONE_RATE,
     PhoneCall,

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -18,7 +15,8 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from memory.settings import Settings
-from tests.conftest import running_app
+from tests.support.apps import running_app
+from tests.support.telephony import stream_of, twilio_signature
 
 PUBLIC = "https://practice.example.com"
 TOKEN = "twilio-auth-token-for-tests"
@@ -37,23 +35,6 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 TEST_ADDRESS = {"host": "testserver", "port": 80}
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-def twilio_signature(url: str, params: dict[str, str], token: str = TOKEN) -> str:
-    """Twilio's documented algorithm: URL, then each parameter's name and value by name."""
-    data = url + "".join(name + params[name] for name in sorted(params))
-    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
-
-
-def stream_of(xml: str) -> ET.Element:
-    """The ``<Stream>`` of a ``<Response><Connect><Stream/></Connect></Response>`` answer."""
-    root = ET.fromstring(xml)  # noqa: S314 - the app's own answer
-    assert root.tag == "Response"
-    connect = root.find("Connect")
-    assert connect is not None
-    stream = connect.find("Stream")
-    assert stream is not None
-    return stream
 
 
 @sqlite_only
@@ -76,12 +57,12 @@ async def test_twilio_webhooks_need_the_signature_of_the_public_url(
         assert await post("bm90IGEgc2lnbmF0dXJl") == 403
         assert await post(twilio_signature(PUBLIC + path, CALL, token="another-token")) == 403
         # Signed for the address the app sees behind the proxy, not the one Twilio called.
-        assert await post(twilio_signature("http://testserver" + path, CALL)) == 403
+        assert await post(twilio_signature("http://testserver" + path, CALL, token=TOKEN)) == 403
         # A parameter changed after signing.
         tampered = urlencode({**CALL, "From": "+15550999"})
-        assert await post(twilio_signature(PUBLIC + path, CALL), tampered) == 403
+        assert await post(twilio_signature(PUBLIC + path, CALL, token=TOKEN), tampered) == 403
 
-        signature = twilio_signature(PUBLIC + path, CALL)
+        signature = twilio_signature(PUBLIC + path, CALL, token=TOKEN)
         answer = await client.post(
             path, content=body, headers={**FORM, "X-Twilio-Signature": signature}
         )
@@ -91,7 +72,7 @@ async def test_twilio_webhooks_need_the_signature_of_the_public_url(
         assert url.startswith("wss://practice.example.com/telephony/twilio/stream/")
         assert len(url.rsplit("/", 1)[1]) >= 24  # the stream's ticket
         # Twilio may sign the URL with its default port spelled out.
-        with_port = twilio_signature("https://practice.example.com:443" + path, CALL)
+        with_port = twilio_signature("https://practice.example.com:443" + path, CALL, token=TOKEN)
         assert await post(with_port) == 200
         # Each answer carries its own ticket.
         again = await client.post(
@@ -131,7 +112,7 @@ async def test_only_signed_webhooks_leave_a_stream_ticket_in_the_store(
     )
     async with running_app(settings) as (_app, client):
         path = "/telephony/twilio/voice"
-        signature = twilio_signature("http://testserver" + path, CALL)
+        signature = twilio_signature("http://testserver" + path, CALL, token=TOKEN)
         twilio = await client.post(
             path, content=urlencode(CALL), headers={**FORM, "X-Twilio-Signature": signature}
         )
@@ -284,7 +265,9 @@ async def test_a_signed_webhook_to_a_foreign_host_gets_no_ticket(
         headers = {
             **FORM,
             "Host": "attacker.example.com",
-            "X-Twilio-Signature": twilio_signature("http://attacker.example.com" + path, CALL),
+            "X-Twilio-Signature": twilio_signature(
+                "http://attacker.example.com" + path, CALL, token=TOKEN
+            ),
         }
         answer = await client.post(path, content=urlencode(CALL), headers=headers)
         assert answer.status_code == 503

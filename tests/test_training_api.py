@@ -9,114 +9,20 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from memory.models import Champion, Pattern, Scenario, Turn
+from memory.models import Turn
 from memory.settings import Settings
-from tests.conftest import running_app, sign_up
+from tests.support.apps import current_user_id, running_app, sign_up
+from tests.support.training import PRICE_REPLY, SCENARIO, seed_ready_champion, start_training
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
-PRICE_REPLY = "I hear you on price; most teams your size pay two thousand dollars a month."
-SCENARIO = {
-    "title": "Discovery call with Dana at Acme Logistics",
-    "goal": "Book a follow-up demo",
-    "opening_line": "Hi, this is Dana. I only have a few minutes, what is this about?",
-    "persona": {
-        "name": "Dana",
-        "role": "head of operations",
-        "company": "Acme Logistics",
-        "personality": "busy and direct",
-    },
-    "objections": [
-        {
-            "text": "Honestly, that sounds expensive.",
-            "order": 1,
-            "kind": "price",
-            "champion_response": PRICE_REPLY,
-        },
-        {"text": "We're already happy with our current vendor.", "order": 2, "kind": "incumbent"},
-        {"text": "It's not the right time, maybe next quarter.", "order": 3, "kind": "timing"},
-    ],
-    "difficulty_levels": {
-        "easy": {
-            "pushback": 0.2,
-            "objections_to_raise": [1],
-            "patience_turns": 8,
-            "description": "friendly",
-        },
-        "medium": {
-            "pushback": 0.5,
-            "objections_to_raise": [1, 2],
-            "patience_turns": 6,
-            "description": "sceptical",
-        },
-        "hard": {
-            "pushback": 0.9,
-            "objections_to_raise": [1, 2, 3],
-            "patience_turns": 4,
-            "description": "tough",
-            "repeat_objections": True,
-        },
-    },
-}
-
-
-async def seed_ready_champion(app: FastAPI, owner_id: str, *, status: str = "ready") -> str:
-    """A ready champion with patterns and a scenario, as ingest would leave it (no vectors:
-    starting a session indexes them from SQL)."""
-    async with app.state.services.db.session() as session:
-        champion = Champion(
-            owner_id=owner_id,
-            name="Alex",
-            status=status,
-            source_filename="call.mp4",
-            media_file="source.mp4",
-            media_kind="video",
-            media_format="mp4",
-            size_bytes=1,
-            champion_speaker="S0",
-            metrics={"talk_ratio": 0.55, "questions_total": 6},
-        )
-        session.add(champion)
-        await session.flush()
-        for category, quote in (
-            ("objection_handling", PRICE_REPLY),
-            ("discovery_question", "Walk me through how a new driver gets onboarded today."),
-            ("closing", "Does Thursday at 10 work for a demo with your finance director?"),
-            ("value_statement", "We helped Northwind cut onboarding time by 40 percent."),
-        ):
-            session.add(
-                Pattern(
-                    champion_id=champion.id,
-                    category=category,
-                    quote=quote,
-                    start=10.0,
-                    end=14.0,
-                    why="it works",
-                    provider="offline",
-                )
-            )
-        session.add(Scenario(champion_id=champion.id, provider="offline", **SCENARIO))
-        await session.commit()
-        return champion.id
-
-
-async def _user_id(client: httpx.AsyncClient, auth: dict[str, str]) -> str:
-    return str((await client.get("/auth/me", headers=auth)).json()["id"])
-
-
-async def _start(
-    client: httpx.AsyncClient, auth: dict[str, str], champion_id: str, **extra: Any
-) -> httpx.Response:
-    return await client.post(
-        "/training/start", headers=auth, json={"champion_id": champion_id, **extra}
-    )
 
 
 async def test_a_text_session_from_start_to_scorecard(app_client: AppClient) -> None:
     app, client = app_client
     auth = await sign_up(client)
-    champion_id = await seed_ready_champion(app, await _user_id(client, auth))
+    champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
 
-    started = await _start(client, auth, champion_id, difficulty="medium")
+    started = await start_training(client, auth, champion_id, difficulty="medium")
     assert started.status_code == 201, started.text
     body = started.json()
     assert body["first_message"] == SCENARIO["opening_line"]
@@ -180,8 +86,10 @@ async def test_a_text_session_from_start_to_scorecard(app_client: AppClient) -> 
 async def test_the_champions_way_is_their_own_line(app_client: AppClient) -> None:
     app, client = app_client
     auth = await sign_up(client)
-    champion_id = await seed_ready_champion(app, await _user_id(client, auth))
-    session_id = (await _start(client, auth, champion_id, difficulty="hard")).json()["session_id"]
+    champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
+    session_id = (await start_training(client, auth, champion_id, difficulty="hard")).json()[
+        "session_id"
+    ]
     ways = []
     for message in (
         "what does your onboarding look like today",
@@ -213,8 +121,8 @@ async def test_a_session_the_server_no_longer_holds_still_ends_with_a_scorecard(
     settings = make_settings()
     async with running_app(settings) as (app, client):
         auth = await sign_up(client, "restart@example.com")
-        champion_id = await seed_ready_champion(app, await _user_id(client, auth))
-        session_id = (await _start(client, auth, champion_id)).json()["session_id"]
+        champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
+        session_id = (await start_training(client, auth, champion_id)).json()["session_id"]
         await client.post(
             "/training/respond",
             headers=auth,
@@ -258,8 +166,8 @@ async def test_bad_messages_are_422_and_store_nothing(
 ) -> None:
     app, client = app_client
     auth = await sign_up(client)
-    champion_id = await seed_ready_champion(app, await _user_id(client, auth))
-    session_id = (await _start(client, auth, champion_id)).json()["session_id"]
+    champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
+    session_id = (await start_training(client, auth, champion_id)).json()["session_id"]
     response = await client.post(
         "/training/respond", headers=auth, json={"session_id": session_id, "message": message}
     )
@@ -274,24 +182,26 @@ async def test_starting_needs_a_ready_owned_champion_and_a_real_scenario(
 ) -> None:
     app, client = app_client
     owner, other = await sign_up(client), await sign_up(client)
-    ready = await seed_ready_champion(app, await _user_id(client, owner))
-    processing = await seed_ready_champion(app, await _user_id(client, owner), status="processing")
-    assert (await _start(client, other, ready)).status_code == 404
-    not_ready = await _start(client, owner, processing)
+    ready = await seed_ready_champion(app, await current_user_id(client, owner))
+    processing = await seed_ready_champion(
+        app, await current_user_id(client, owner), status="processing"
+    )
+    assert (await start_training(client, other, ready)).status_code == 404
+    not_ready = await start_training(client, owner, processing)
     assert not_ready.status_code == 409 and "not ready" in not_ready.json()["detail"]
-    wrong_scenario = await _start(client, owner, ready, scenario_id="nope")
+    wrong_scenario = await start_training(client, owner, ready, scenario_id="nope")
     assert wrong_scenario.status_code == 404
-    bad_mode = await _start(client, owner, ready, mode="karaoke")
+    bad_mode = await start_training(client, owner, ready, mode="karaoke")
     assert bad_mode.status_code == 422
-    assert (await _start(client, owner, ready, mode="demo")).status_code == 201
+    assert (await start_training(client, owner, ready, mode="demo")).status_code == 201
 
 
 async def test_sessions_belong_to_their_trainee(app_client: AppClient) -> None:
     app, client = app_client
     owner, other = await sign_up(client), await sign_up(client)
-    champion_id = await seed_ready_champion(app, await _user_id(client, owner))
-    first = (await _start(client, owner, champion_id)).json()["session_id"]
-    second = (await _start(client, owner, champion_id)).json()["session_id"]
+    champion_id = await seed_ready_champion(app, await current_user_id(client, owner))
+    first = (await start_training(client, owner, champion_id)).json()["session_id"]
+    second = (await start_training(client, owner, champion_id)).json()["session_id"]
     listed = (await client.get("/training/sessions", headers=owner)).json()
     assert [s["id"] for s in listed] == [second, first]
     assert (await client.get("/training/sessions", headers=other)).json() == []
@@ -320,8 +230,8 @@ async def test_demo_mode_answers_with_the_champions_lines_and_scores_nothing(
 ) -> None:
     app, client = app_client
     auth = await sign_up(client)
-    champion_id = await seed_ready_champion(app, await _user_id(client, auth))
-    session_id = (await _start(client, auth, champion_id, mode="demo")).json()["session_id"]
+    champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
+    session_id = (await start_training(client, auth, champion_id, mode="demo")).json()["session_id"]
     reply = (
         await client.post(
             "/training/respond",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from pipelines.training.champion import ChampionDemoEngine, wanted_category
-from pipelines.training.types import DialogueTurn
-from tests.training_fakes import (
+from agents.training.champion import ChampionDemoEngine, wanted_category
+from agents.training.types import DialogueTurn
+from tests.support.training_fakes import (
     CLOSING_LINE,
     LINES,
     PILOT_LINE,

@@ -17,19 +17,19 @@ from typing import Any
 import httpx2
 import pytest
 
+from agents.training.champion import ChampionDemoEngine
+from agents.training.claude_client import CallPolicy, ClaudeMessages
+from agents.training.claude_dialogue import CALL_CONNECTS, ClaudeDialogueEngine
+from agents.training.claude_scoring import TOOL_NAME, ClaudeTurnScorer
+from agents.training.engines import dialogue_factory, turn_scorer
+from agents.training.prospect import ScenarioProspectEngine
+from agents.training.scoring import HeuristicTurnScorer
+from agents.training.types import RUBRIC, DialogueTurn
 from memory.provider_errors import ProviderStatusError
 from memory.settings import Settings
-from pipelines.training.champion import ChampionDemoEngine
-from pipelines.training.claude_client import CallPolicy, ClaudeMessages
-from pipelines.training.claude_dialogue import CALL_CONNECTS, ClaudeDialogueEngine
-from pipelines.training.claude_scoring import TOOL_NAME, ClaudeTurnScorer
-from pipelines.training.engines import dialogue_factory, turn_scorer
-from pipelines.training.prospect import ScenarioProspectEngine
-from pipelines.training.scoring import HeuristicTurnScorer
-from pipelines.training.types import RUBRIC, DialogueTurn
-from tests.conftest import running_app, sign_up
-from tests.test_training_api import seed_ready_champion
-from tests.training_fakes import (
+from tests.support.apps import running_app, sign_up
+from tests.support.training import seed_ready_champion
+from tests.support.training_fakes import (
     GOOD_ANSWERS,
     PRICE,
     PRICE_LINE,

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from pipelines.training.prospect import ScenarioProspectEngine
-from pipelines.training.types import DialogueTurn, TrainingContext
-from tests.training_fakes import (
+from agents.training.prospect import ScenarioProspectEngine
+from agents.training.types import DialogueTurn, TrainingContext
+from tests.support.training_fakes import (
     GOOD_ANSWERS,
     OBJECTION_TEXTS,
     PITCH,
@@ -53,7 +53,7 @@ async def answer_every_objection(ctx: TrainingContext, turns: int = 14) -> list[
 
 
 def _queue(ctx: TrainingContext) -> list[dict]:
-    from pipelines.training.difficulty import level_for
+    from agents.training.difficulty import level_for
 
     return list(level_for(ctx).queue)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from pipelines.training.prospect import ScenarioProspectEngine
-from pipelines.training.scorecard import build_scorecard
-from pipelines.training.scoring import HeuristicTurnScorer
-from pipelines.training.types import RUBRIC, DialogueTurn, ScoredTurn, TurnScore
-from tests.training_fakes import GOOD_ANSWERS, PITCH, PRICE, FakeChampionLines, make_ctx
+from agents.training.prospect import ScenarioProspectEngine
+from agents.training.scorecard import build_scorecard
+from agents.training.scoring import HeuristicTurnScorer
+from agents.training.types import RUBRIC, DialogueTurn, ScoredTurn, TurnScore
+from tests.support.training_fakes import GOOD_ANSWERS, PITCH, PRICE, FakeChampionLines, make_ctx
 
 CHAMPION_METRICS = {"talk_ratio": 0.46, "questions_total": 9, "longest_monologue_seconds": 21.0}
 MONOLOGUE = " ".join(["our platform has dashboards reports and alerts for every supervisor"] * 9)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from agents.training.scoring import HeuristicTurnScorer
+from agents.training.signals import questions
+from agents.training.types import RUBRIC, TurnScore
 from ingest.analysis.metrics import question_spans
-from pipelines.training.scoring import HeuristicTurnScorer
-from pipelines.training.signals import questions
-from pipelines.training.types import RUBRIC, TurnScore
-from tests.training_fakes import (
+from tests.support.training_fakes import (
     COST_LINE,
     DISCOVERY_LINE,
     GOOD_ANSWERS,

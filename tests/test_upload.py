@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from memory.settings import Settings
-from tests.conftest import running_app, sign_up, stored_files
+from tests.support.apps import running_app, sign_up, stored_files
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 

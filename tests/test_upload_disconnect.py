@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import stored_files
+from tests.support.apps import stored_files
 
 BOUNDARY = "cut-off-upload"
 

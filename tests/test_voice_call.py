@@ -16,10 +16,10 @@ import pytest
 from fastapi import FastAPI
 
 from memory.settings import Settings
-from tests.conftest import running_app, sign_up
-from tests.test_training_api import _start, _user_id, seed_ready_champion
-from tests.voices import require_voice, speak
-from tests.webrtc_client import CallClient, wait_for
+from tests.support.apps import current_user_id, running_app, sign_up
+from tests.support.training import seed_ready_champion, start_training
+from tests.support.voices import require_voice, speak
+from tests.support.webrtc_client import CallClient, wait_for
 
 AppClient = tuple[FastAPI, httpx.AsyncClient]
 QUESTION = "What is the biggest problem your team has right now?"
@@ -62,8 +62,8 @@ async def test_a_spoken_turn_is_answered_scored_and_stored(
 ) -> None:
     async with running_app(make_settings()) as (app, client):
         auth = await sign_up(client)
-        champion_id = await seed_ready_champion(app, await _user_id(client, auth))
-        session_id = (await _start(client, auth, champion_id)).json()["session_id"]
+        champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
+        session_id = (await start_training(client, auth, champion_id)).json()["session_id"]
 
         call = CallClient()
         try:
@@ -185,8 +185,8 @@ async def test_a_spoken_turn_is_answered_scored_and_stored(
 async def test_only_the_owner_of_an_active_session_may_connect(app_client: AppClient) -> None:
     app, client = app_client
     owner, other = await sign_up(client), await sign_up(client)
-    champion_id = await seed_ready_champion(app, await _user_id(client, owner))
-    session_id = (await _start(client, owner, champion_id)).json()["session_id"]
+    champion_id = await seed_ready_champion(app, await current_user_id(client, owner))
+    session_id = (await start_training(client, owner, champion_id)).json()["session_id"]
     offer = {"sdp": "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", "type": "offer"}
     path = f"/training/sessions/{session_id}/offer"
 
@@ -218,8 +218,8 @@ async def test_a_pause_between_sentences_keeps_one_turn_and_a_yeah_does_not_inte
     second = "How many drivers do you have today?"
     async with running_app(make_settings()) as (app, client):
         auth = await sign_up(client)
-        champion_id = await seed_ready_champion(app, await _user_id(client, auth))
-        session_id = (await _start(client, auth, champion_id)).json()["session_id"]
+        champion_id = await seed_ready_champion(app, await current_user_id(client, auth))
+        session_id = (await start_training(client, auth, champion_id)).json()["session_id"]
 
         async def turns() -> list[dict[str, Any]]:
             detail = (await client.get(f"/training/sessions/{session_id}", headers=auth)).json()

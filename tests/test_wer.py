@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.wer import normalize, number_words, wer, word_errors
+from tests.support.wer import normalize, number_words, wer, word_errors
 
 
 def test_numbers_money_and_percentages_are_words() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from memory.whisper_models import shared_whisper_models
 from pipelines.services.whisper.decode import FULL_WINDOW_FRAMES, decode_segment, window_frames
-from tests.voices import require_voice, speak
+from tests.support.voices import require_voice, speak
 
 RATE = 16_000
 

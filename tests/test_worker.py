@@ -21,8 +21,9 @@ from typer.testing import CliRunner
 from memory.db import Database
 from memory.models import Pattern, Transcript
 from memory.settings import Settings
-from tests.conftest import closed_port, running_app, sign_up
-from tests.test_job_runner import _job
+from tests.support.apps import running_app, sign_up
+from tests.support.jobs import record_job
+from tests.support.services import closed_port
 from web.cli import app as cli
 
 
@@ -144,7 +145,7 @@ async def _record_a_queued_job(settings: Settings) -> None:
     db = Database(url=settings.resolved_database_url)
     try:
         await db.migrate()
-        await _job(db)
+        await record_job(db)
     finally:
         await db.close()
 

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from tests.conftest import IN_CI
 from tests.e2e.accounts import Trainee
 from tests.e2e.browser import (
     ARTIFACTS,
@@ -33,6 +32,7 @@ from tests.e2e.browser import (
 )
 from tests.e2e.recordings import speech_samples, write_champion_video, write_wav
 from tests.e2e.server import AppServer
+from tests.support.services import IN_CI
 from web.routers.ui import UI_DIST
 
 _reports = pytest.StashKey[dict[str, pytest.TestReport]]()

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
-from tests.dialogue import SALES_CALL, render_call, write_video
+from ingest.espeak import SAMPLE_RATE, EspeakVoice, synthesize
+from tests.support.dialogue import SALES_CALL, render_call, write_video
 
 TRAINEE_LINE = (
     "Hi Dana, thanks for your time. How do you onboard new drivers today, "

@@ -13,10 +13,10 @@ import pytest
 import soxr
 from playwright.sync_api import BrowserContext, Error, Page, expect
 
-from tests.conftest import PASSWORD
 from tests.e2e.browser import console_log, shot
 from tests.e2e.recordings import read_wav, similarity
 from tests.e2e.server import AppServer
+from tests.support.apps import PASSWORD
 
 MIC_PAGE = "/e2e-harness/microphone"
 LISTEN_SECONDS = 4  # the file's first second is silence, then the trainee speaks

@@ -9,7 +9,7 @@ import numpy as np
 
 from memory.packaged_models import PIPER_JOE, installed_model, piper_engine_installed
 from pipelines.services.live import PIPER_VOICE_FILE
-from tests.conftest import unavailable
+from tests.support.services import unavailable
 
 
 def packaged_piper_model() -> Path:

@@ -2,8 +2,9 @@
 
 Nothing is downloaded: `render_call` speaks a scripted discovery call with two clearly different
 natural voices (the champion in the packaged Piper voice, a low male voice; the prospect in
-flite's ``slt``, a female voice; see `tests.speech`), and the writers store it with PyAV as mono
-or stereo WAV, or as a small video. espeak-ng voices can still be passed in for contrast.
+flite's ``slt``, a female voice; see `tests.support.speech`), and the writers store it with
+PyAV as mono or stereo WAV, or as a small video. espeak-ng voices can still be passed in for
+contrast.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from tests.speech import FliteVoice, PiperVoice, Voice, speak
+from tests.support.speech import FliteVoice, PiperVoice, SpeechUnavailable, Voice, speak
 
 CHAMPION = "champion"
 PROSPECT = "prospect"
@@ -147,7 +148,7 @@ def render_call(
     Each turn's speech is trimmed of the engine's leading and trailing silence, so the turn
     timings are tight. Turns are ``gap_seconds`` apart, with half a gap before the first and
     after the last, so repetitions of the call join with the same gap. Utterances come from
-    the on-disk cache of `tests.speech.speak` when they were spoken before.
+    the on-disk cache of `tests.support.speech.speak` when they were spoken before.
 
     Args:
         turns: ``(speaker, text)`` pairs; speaker is ``"champion"`` or ``"prospect"``.
@@ -161,7 +162,7 @@ def render_call(
 
     Raises:
         ValueError: A turn names an unknown speaker.
-        tests.speech.SpeechUnavailable: A voice's engine or model is not on this machine.
+        tests.support.speech.SpeechUnavailable: A voice's engine or model is not on this machine.
     """
     voices = {CHAMPION: champion_voice, PROSPECT: prospect_voice}
     for speaker, _text in turns:
@@ -185,6 +186,19 @@ def render_call(
         timed.append(Turn(speaker, position / sample_rate, end / sample_rate, text))
         position = end + gap
     return RenderedCall(tuple(timed), tracks[CHAMPION], tracks[PROSPECT], sample_rate)
+
+
+def render_or_skip(turns: Sequence[tuple[str, str]] | None = None) -> RenderedCall:
+    """A scripted call (the sales call unless ``turns``) rendered by `render_call`.
+
+    Fails under CI, skips elsewhere, when flite or the Piper voice is missing.
+    """
+    from tests.support.services import unavailable  # pytest's side; benchmarks only render
+
+    try:
+        return render_call(SALES_CALL if turns is None else turns)
+    except SpeechUnavailable as exc:
+        unavailable("a natural test voice", exc)
 
 
 def repeat_call(call: RenderedCall, minutes: float) -> RenderedCall:

@@ -24,7 +24,7 @@ import soxr
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
+from ingest.espeak import SAMPLE_RATE, EspeakVoice, synthesize
 
 PHONE_RATE = 8_000
 FRAME = 160  # 20 ms at 8 kHz

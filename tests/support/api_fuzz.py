@@ -46,8 +46,8 @@ from ingest.runner import StepContext
 from ingest.steps import VerifyMediaStep
 from memory.models import Pattern, Scenario, Transcript
 from memory.settings import Settings
-from tests.media import write_audio
-from tests.training_fakes import SCENARIO
+from tests.support.media import write_audio
+from tests.support.training_fakes import SCENARIO
 from web.app import create_app
 
 CHECKS = [

@@ -1,17 +1,17 @@
-"""One natural-voice sentence at a time, by voice name (a front for `tests.speech`).
+"""One natural-voice sentence at a time, by voice name (a front for `tests.support.speech`).
 
 Recognisers fail on espeak-ng where they succeed on human speech, so tests of understanding
 speak with natural voices: Debian's ``flite`` voices (``slt`` female; ``awb``, ``rms``,
 ``kal`` male) and the packaged Piper voice ("piper", en_US-joe-medium, its GPL engine run as
-its own process). Utterances are cached on disk by `tests.speech`.
+its own process). Utterances are cached on disk by `tests.support.speech`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tests.speech import FliteVoice, PiperVoice, SpeechUnavailable, Voice
-from tests.speech import speak as speak_all
+from tests.support.speech import FliteVoice, PiperVoice, SpeechUnavailable, Voice
+from tests.support.speech import speak as speak_all
 
 FLITE_VOICES = ("slt", "awb", "rms", "kal")
 PIPER_VOICE = "piper"
@@ -37,7 +37,7 @@ def speak(text: str, voice: str = "slt", *, rate: int = 16_000) -> np.ndarray:
 
 def require_voice(voice: str) -> None:
     """Fails under CI, skips elsewhere, when the named voice cannot speak here."""
-    from tests.conftest import unavailable  # pytest's side; benchmarks only speak
+    from tests.support.services import unavailable  # pytest's side; benchmarks only speak
 
     try:
         speak("hello", voice)

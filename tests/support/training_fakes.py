@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.training.types import ChampionLine, DialogueTurn, TrainingContext
+from agents.training.types import ChampionLine, DialogueTurn, TrainingContext
 
 PRICE = "Honestly, that sounds expensive."
 VENDOR = "We're happy with our current vendor."

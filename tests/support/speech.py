@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import soxr
 
+from ingest.espeak import SAMPLE_RATE as ESPEAK_RATE
+from ingest.espeak import EspeakVoice, synthesize
 from memory.packaged_models import installed_model
-from pipelines.services.espeak.synth import SAMPLE_RATE as ESPEAK_RATE
-from pipelines.services.espeak.synth import EspeakVoice, synthesize
 
 CACHE_DIR = (
     Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")

@@ -1,0 +1,110 @@
+"""The test tree's layout: no module imports a test module, and shared helpers live in support.
+
+A test module (``test_*.py``) or a ``conftest.py`` is loaded by pytest, not imported: a
+helper that two test files need lives in ``tests/support/`` (or, if it is a fixture, in a
+conftest). The benchmarks, which reuse the test helpers, follow the same rule.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+
+# What may sit at the top of tests/: the package marker, pytest's files, and two packages.
+ALLOWED_TOP_LEVEL = {"__init__.py", "conftest.py", "e2e", "support"}
+
+
+def imported_names(source: str, *, module: str, is_package: bool = False) -> list[tuple[int, str]]:
+    """Every module, or name in a module, that ``source`` imports, with its line.
+
+    ``from a import b`` yields ``a.b`` (``b`` may be a module), and relative imports are
+    resolved against the module's package.
+
+    Args:
+        source: Python source text.
+        module: The dotted name of the module the text belongs to.
+        is_package: Whether the text is a package's ``__init__.py``.
+    """
+    package = module if is_package else module.rpartition(".")[0]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            target = node.module or ""
+            if node.level:
+                base = package.split(".") if package else []
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join([*base, target] if target else base)
+            found.extend(
+                (node.lineno, f"{target}.{alias.name}" if target else alias.name)
+                for alias in node.names
+            )
+    return found
+
+
+def names_a_test_module(name: str) -> bool:
+    """Whether the dotted ``name`` is, or is inside, a test module or a conftest of tests/."""
+    parts = name.split(".")
+    if parts[0] != "tests":
+        return False
+    return any(part == "conftest" or part.startswith("test_") for part in parts[1:])
+
+
+def imports_of_test_modules() -> list[str]:
+    """Each import of a test module or conftest, as ``file:line imports name``."""
+    offending: list[str] = []
+    for folder in ("tests", "bench"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            is_package = parts[-1] == "__init__"
+            module = ".".join(parts[:-1] if is_package else parts)
+            source = path.read_text(encoding="utf-8")
+            for line, name in imported_names(source, module=module, is_package=is_package):
+                if names_a_test_module(name):
+                    offending.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    return offending
+
+
+def test_no_module_imports_a_test_module_or_a_conftest() -> None:
+    offending = imports_of_test_modules()
+    assert not offending, "import shared helpers from tests/support/ instead:\n" + "\n".join(
+        offending
+    )
+
+
+def test_the_tests_folder_holds_only_tests_conftest_e2e_and_support() -> None:
+    strays = sorted(
+        path.name
+        for path in TESTS.iterdir()
+        if path.name != "__pycache__"
+        and path.name not in ALLOWED_TOP_LEVEL
+        and not (path.is_file() and path.name.startswith("test_") and path.suffix == ".py")
+    )
+    assert not strays, f"move these into tests/support/ (helpers) or tests/e2e/: {strays}"
+
+
+def test_the_check_sees_every_form_of_import() -> None:
+    source = "\n".join(
+        [
+            "import tests.test_auth",
+            "from tests.test_auth import helper",
+            "from tests import conftest",
+            "from tests.conftest import running_app",
+            "from tests.e2e.conftest import fixture",
+            "from .test_auth import helper",
+            "from . import test_auth",
+            "from tests.support.apps import running_app",
+            "from tests.e2e.server import AppServer",
+            "import testing_tools.test_x",
+        ]
+    )
+    flagged = [
+        line
+        for line, name in imported_names(source, module="tests.test_x")
+        if names_a_test_module(name)
+    ]
+    assert flagged == [1, 2, 3, 4, 5, 6, 7]
