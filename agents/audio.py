@@ -22,6 +22,14 @@ from agents.base import BaseAgent
 from agents.champions import owned_champion
 from agents.tools.spec import ToolError, tool
 from ingest import extract
+from ingest.espeak import (
+    DEFAULT_VOICE,
+    SAMPLE_RATE,
+    EspeakError,
+    EspeakVoice,
+    synthesize_async,
+    voice_from_profile,
+)
 from ingest.extract import ExtractionFailed
 from ingest.providers.setup import IngestProviders
 from ingest.steps import (
@@ -38,14 +46,6 @@ from memory.models import Champion
 from memory.queries import champions as champion_queries
 from memory.queries import jobs as job_queries
 from memory.schemas import TranscriptPublic
-from pipelines.services.espeak.synth import (
-    DEFAULT_VOICE,
-    SAMPLE_RATE,
-    EspeakError,
-    EspeakVoice,
-    synthesize_async,
-)
-from pipelines.services.espeak.tts import voice_from_profile
 
 MAX_TTS_CHARS = 500
 MAX_WAIT_SECONDS = 3600

@@ -1,6 +1,6 @@
 """`BaseAgent`: a named agent with a purpose, the provider it uses, and typed tools.
 
-An agent wraps code that ingest, pipelines and memory already have; it never re-implements
+An agent wraps code that ingest, memory and the training domain (`agents.training`) already
 it. Its tools are its methods marked with `agents.tools.spec.tool`; `execute_tool` checks a
 call's input against the tool's schema before running it, and turns the errors a caller can
 act on into a `ToolError` with a readable message.

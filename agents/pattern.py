@@ -15,6 +15,8 @@ from pydantic_core import PydanticCustomError
 from agents.base import BaseAgent
 from agents.champions import ChampionNotFound, owned_champion
 from agents.tools.spec import tool
+from agents.training.session import TrainingService, context_for
+from agents.training.types import DialogueTurn
 from ingest.types import PATTERN_CATEGORIES, PatternCategory
 from memory.db import Database
 from memory.models import Champion, Pattern, Scenario
@@ -23,8 +25,6 @@ from memory.queries import champions as champion_queries
 from memory.queries import training as training_queries
 from memory.training_schemas import MAX_MESSAGE_CHARS
 from memory.vectors import VectorStore
-from pipelines.training.session import TrainingService, context_for
-from pipelines.training.types import DialogueTurn
 
 MAX_QUOTE_CHARS = 1000
 MAX_NOTE_CHARS = 1000

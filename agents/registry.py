@@ -14,14 +14,14 @@ from typing import Any
 from agents.audio import AudioAgent
 from agents.base import BaseAgent
 from agents.pattern import PatternAgent
-from agents.training import TrainingAgent
+from agents.training.agent import TrainingAgent
+from agents.training.session import TrainingService
 from ingest.providers.setup import IngestProviders
 from memory.db import Database
 from memory.files import MediaStore
 from memory.session_store import SessionStore
 from memory.settings import Settings
 from memory.vectors import VectorStore
-from pipelines.training.session import TrainingService
 
 AGENT_CLASSES: tuple[type[BaseAgent], ...] = (TrainingAgent, AudioAgent, PatternAgent)
 DEFINITIONS_DIR = Path(__file__).parent / "tools" / "definitions"

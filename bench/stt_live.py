@@ -50,7 +50,7 @@ def _rss_mb(field: str = "VmRSS") -> float:
 def _speech() -> list[bytes]:
     import soxr
 
-    from pipelines.services.espeak.synth import SAMPLE_RATE, synthesize
+    from ingest.espeak import SAMPLE_RATE, synthesize
 
     out = []
     for text in SENTENCES:

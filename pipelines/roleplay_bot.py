@@ -33,6 +33,8 @@ from pipecat.turns.user_stop import (
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
+from agents.training.session import TrainingService
+from agents.training.types import DialogueEngine, DialogueTurn, TrainingContext
 from memory.models import TrainingSession
 from pipelines.inbound_lag import InboundLagMeter
 from pipelines.latency import server_breakdown
@@ -40,9 +42,7 @@ from pipelines.recording import CallRecorder
 from pipelines.services.espeak.tts import EspeakTTSService
 from pipelines.services.sphinx.stt import SphinxSTTService
 from pipelines.services.whisper.stt import FasterWhisperSTTService
-from pipelines.training.agent_processor import TrainingAgentProcessor
-from pipelines.training.session import TrainingService
-from pipelines.training.types import DialogueEngine, DialogueTurn, TrainingContext
+from pipelines.training_processor import TrainingAgentProcessor
 from pipelines.turn_start import QuietBotVADUserTurnStartStrategy
 from pipelines.turn_stop import (
     PunctuationUserTurnStopStrategy,

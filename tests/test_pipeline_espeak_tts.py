@@ -27,14 +27,15 @@ from pipecat.pipeline.worker import PipelineParams
 from pipecat.services.settings import TTSSettings
 from pipecat.tests.utils import SleepFrame, run_test
 
-from pipelines.services.espeak.synth import (
+from ingest.espeak import (
     DEFAULT_VOICE,
     SAMPLE_RATE,
     EspeakVoice,
     synthesize,
     voice_for_profile,
+    voice_from_profile,
 )
-from pipelines.services.espeak.tts import EspeakTTSService, voice_from_profile
+from pipelines.services.espeak.tts import EspeakTTSService
 
 SENTENCE = "Walk me through how your team handles onboarding today."
 

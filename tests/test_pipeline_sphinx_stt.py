@@ -34,7 +34,7 @@ from pipecat.pipeline.worker import PipelineParams
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.tests.utils import SleepFrame, run_test
 
-from pipelines.services.espeak.synth import SAMPLE_RATE, synthesize
+from ingest.espeak import SAMPLE_RATE, synthesize
 from pipelines.services.sphinx.pool import DecoderPool, create_live_decoder
 from pipelines.services.sphinx.stt import SphinxSTTService, clean_words
 

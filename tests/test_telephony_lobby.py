@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import pipelines.services.espeak.synth as espeak
+import ingest.espeak as espeak
 import web.telephony.lobby as lobby_module
 from memory.dial_in import DialInCodes
 from memory.session_store import InProcessSessionStore

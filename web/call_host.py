@@ -21,11 +21,11 @@ from pipecat.transports.smallwebrtc.request_handler import (
     SmallWebRTCRequestHandler,
 )
 
+from agents.training.session import TrainingService
 from memory.db import Database
 from memory.files import MediaStore
 from memory.models import TrainingSession
 from memory.settings import Settings
-from pipelines.training.session import TrainingService
 
 CALL_TOKEN_HEADER = "x-call-token"  # noqa: S105 - a header name; the token is per run
 """The header carrying the token a call process checks on every request."""

@@ -11,6 +11,7 @@ from pipecat.transports.base_transport import BaseTransport, TransportParams
 from pipecat.transports.smallwebrtc.connection import SmallWebRTCConnection
 from pipecat.transports.smallwebrtc.transport import SmallWebRTCTransport
 
+from agents.training.session import TrainingService, history_of
 from memory.db import Database
 from memory.files import MediaStore
 from memory.models import Champion, TrainingSession
@@ -19,7 +20,6 @@ from memory.queries import training as training_queries
 from memory.settings import Settings
 from pipelines.roleplay_bot import run_bot
 from pipelines.services.live import make_live_stt, make_live_tts, warm_up_live_speech
-from pipelines.training.session import TrainingService, history_of
 from web.webrtc_audio import tighten_input_buffer, use_quiet_output_tracks
 
 if TYPE_CHECKING:

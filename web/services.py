@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from redis.asyncio import Redis
 
 from agents.registry import AgentDeps
+from agents.training.engines import dialogue_factory, turn_scorer
+from agents.training.session import TrainingService
 from ingest.progress import LocalProgressBus, ProgressBus, RedisProgressBus
 from ingest.providers.setup import IngestProviders
 from ingest.queue import InProcessJobQueue, JobQueue, RedisJobQueue, saq_queue
@@ -21,8 +23,6 @@ from memory.files import MediaStore
 from memory.session_store import InProcessSessionStore, RedisSessionStore, SessionStore
 from memory.settings import Settings
 from memory.vectors import VectorStore, VectorStoreBusy
-from pipelines.training.engines import dialogue_factory, turn_scorer
-from pipelines.training.session import TrainingService
 from web.call_host import Calls, LocalCalls
 from web.call_processes import CallProcesses
 from web.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter

@@ -7,8 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
+from agents.training.session import TrainingError
 from memory.dial_in import DialInError
-from pipelines.training.session import TrainingError
 from web.deps import CurrentUser, ServicesDep, limit_per_user
 from web.telephony import dial_in_codes
 

@@ -12,10 +12,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import FileResponse
 
+from agents.training.session import TrainingError
 from ingest.playback import playback_audio
 from ingest.steps import audio_dir
 from pipelines.recording import track_path
-from pipelines.training.session import TrainingError
 from web.deps import ServicesDep
 from web.media_auth import MediaUser
 from web.routers.champions import owned_champion

@@ -6,6 +6,9 @@ from typing import NoReturn
 
 from fastapi import APIRouter, HTTPException, status
 
+from agents.training.public import reply_public, session_public, started_public
+from agents.training.session import TrainingError
+from agents.training.types import RUBRIC, RUBRIC_DESCRIPTIONS
 from memory.queries import training as queries
 from memory.training_schemas import (
     CriterionPublic,
@@ -18,9 +21,6 @@ from memory.training_schemas import (
     TrainingStart,
     TrainingStarted,
 )
-from pipelines.training.public import reply_public, session_public, started_public
-from pipelines.training.session import TrainingError
-from pipelines.training.types import RUBRIC, RUBRIC_DESCRIPTIONS
 from web.deps import CurrentUser, ServicesDep, SessionDep, limit_per_user
 
 router = APIRouter(prefix="/training", tags=["training"], dependencies=[limit_per_user("training")])

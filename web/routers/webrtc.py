@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException, Response, status
 from pipecat.transports.smallwebrtc.request_handler import IceCandidate
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.training.session import TrainingError
 from memory.models import TrainingSession
-from pipelines.training.session import TrainingError
 from web.call_host import CallError, CallOffer, Calls
 from web.deps import CurrentUser, ServicesDep, limit_per_user
 from web.services import Services

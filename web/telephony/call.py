@@ -22,8 +22,8 @@ from pipecat.transports.websocket.fastapi import (
     FastAPIWebsocketTransport,
 )
 
+from agents.training.session import TrainingError
 from memory.models import TrainingSession
-from pipelines.training.session import TrainingError
 from web.calls import run_call
 from web.services import Services
 from web.telephony import dial_in_codes, spend_code_attempt

@@ -45,9 +45,9 @@ from pipecat.frames.frames import (
 )
 from pipecat.serializers.base_serializer import FrameSerializer
 
+from ingest.espeak import SAMPLE_RATE, EspeakVoice, synthesize
 from memory.dial_in import CODE_DIGITS, DialInCode, DialInCodes
 from pipelines.phone_serializer import event_of
-from pipelines.services.espeak.synth import SAMPLE_RATE, EspeakVoice, synthesize
 from web.telephony.streams import PHONE_SAMPLE_RATE
 
 LOBBY_VOICE = EspeakVoice(rate_wpm=155)

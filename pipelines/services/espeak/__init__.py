@@ -1,1 +1,1 @@
-"""Offline text-to-speech with espeak-ng, loaded through ctypes from `espeakng_loader`."""
+"""espeak-ng as a Pipecat TTS service; the synthesis itself is `ingest.espeak`."""

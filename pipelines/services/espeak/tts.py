@@ -19,30 +19,13 @@ from pipecat.services.settings import TTSSettings
 from pipecat.services.tts_service import TTSService
 from pipecat.utils.types import is_given
 
-from pipelines.services.espeak.synth import (
+from ingest.espeak import (
     DEFAULT_VOICE,
     SAMPLE_RATE,
     EspeakVoice,
     synthesize_async,
-    voice_for_profile,
+    voice_from_profile,
 )
-from pipelines.services.voice_profile import profile_number
-
-
-def voice_from_profile(profile: Mapping[str, Any]) -> EspeakVoice:
-    """Maps a stored voice profile onto an espeak-ng voice.
-
-    Args:
-        profile: A voice profile with ``median_pitch_hz`` and ``speaking_rate_wpm``; either
-            may be missing, None or not a number, which leaves that aspect at the default.
-
-    Returns:
-        The voice `voice_for_profile` picks for those measurements.
-    """
-    return voice_for_profile(
-        median_pitch_hz=profile_number(profile.get("median_pitch_hz")),
-        speaking_rate_wpm=profile_number(profile.get("speaking_rate_wpm")),
-    )
 
 
 class EspeakTTSService(TTSService):

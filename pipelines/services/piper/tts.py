@@ -48,9 +48,8 @@ from pipecat.frames.frames import (
 from pipecat.services.settings import TTSSettings
 from pipecat.services.tts_service import TTSService
 
-from pipelines.services.espeak.synth import DEFAULT_VOICE, SAMPLE_RATE, EspeakVoice
-from pipelines.services.espeak.synth import synthesize_async as espeak_synthesize
-from pipelines.services.espeak.tts import voice_from_profile
+from ingest.espeak import DEFAULT_VOICE, SAMPLE_RATE, EspeakVoice, voice_from_profile
+from ingest.espeak import synthesize_async as espeak_synthesize
 from pipelines.services.piper.server import PiperServer, PiperServerError, shared_piper_server
 from pipelines.services.piper.voice import NATURAL, PiperVoiceShape, piper_shape_for_profile
 

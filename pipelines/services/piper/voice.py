@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.services.voice_profile import profile_number
+from ingest.voice_profile import profile_number
 
 VOICE_MEDIAN_HZ = 91.0
 """Median f0 of ``en_US-joe-medium`` unshifted (measured)."""

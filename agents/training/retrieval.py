@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from agents.training.types import ChampionLine
 from memory.vectors import VectorStore
-from pipelines.training.types import ChampionLine
 
 
 class QdrantChampionLines:

@@ -31,12 +31,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines.training import prospect_lines as pl
-from pipelines.training.difficulty import level_for
-from pipelines.training.facts import OPEN_ORDER, FactSheet, asked_topics, build_facts
-from pipelines.training.facts import objection_kind_of as kind_of
-from pipelines.training.signals import TurnSignals, find_phrases, read_turn, relevant_to
-from pipelines.training.types import DialogueTurn, TrainingContext
+from agents.training import prospect_lines as pl
+from agents.training.difficulty import level_for
+from agents.training.facts import OPEN_ORDER, FactSheet, asked_topics, build_facts
+from agents.training.facts import objection_kind_of as kind_of
+from agents.training.signals import TurnSignals, find_phrases, read_turn, relevant_to
+from agents.training.types import DialogueTurn, TrainingContext
 
 _GREETINGS = frozenset({"hi", "hello", "hey", "morning", "afternoon", "good"})
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "tomorrow", "next week")

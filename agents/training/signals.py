@@ -13,8 +13,8 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from agents.training import lexicon as lx
 from memory.questions import is_open, question_starts
-from pipelines.training import lexicon as lx
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")

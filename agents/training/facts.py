@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.training.signals import objection_kind
+from agents.training.signals import objection_kind
 
 # Topics in the order a generic open question ("tell me more") walks through them.
 OPEN_ORDER = ("pain", "process", "goal", "impact", "team")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from agents.training.session import Replied, Started
 from memory.db import Database
 from memory.queries import training as queries
 from memory.schemas import ScenarioPublic
 from memory.training_schemas import SessionPublic, TrainingReply, TrainingStarted
-from pipelines.training.session import Replied, Started
 
 DEMO_FEEDBACK = "Demo mode: listen to how the champion answers you."
 

@@ -14,11 +14,14 @@ import asyncio
 import ctypes
 import math
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import espeakng_loader
 import numpy as np
+
+from ingest.voice_profile import profile_number
 
 SAMPLE_RATE = 22_050
 """Output rate of espeak-ng's voices; the engine refuses to start if the library reports another."""
@@ -280,6 +283,22 @@ def voice_for_profile(
     if wpm is not None:
         rate = round(min(max(wpm, RATE_MIN_WPM), RATE_MAX_WPM))
     return EspeakVoice(rate_wpm=rate, pitch=pitch, variant=variant)
+
+
+def voice_from_profile(profile: Mapping[str, Any]) -> EspeakVoice:
+    """Maps a stored voice profile onto an espeak-ng voice.
+
+    Args:
+        profile: A voice profile with ``median_pitch_hz`` and ``speaking_rate_wpm``; either
+            may be missing, None or not a number, which leaves that aspect at the default.
+
+    Returns:
+        The voice `voice_for_profile` picks for those measurements.
+    """
+    return voice_for_profile(
+        median_pitch_hz=profile_number(profile.get("median_pitch_hz")),
+        speaking_rate_wpm=profile_number(profile.get("speaking_rate_wpm")),
+    )
 
 
 def _known(value: float | None) -> float | None:

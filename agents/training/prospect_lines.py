@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from pipelines.training.facts import FactSheet
-from pipelines.training.signals import sentences, tokens
+from agents.training.facts import FactSheet
+from agents.training.signals import sentences, tokens
 
 MAX_SENTENCES = 3
 MAX_WORDS = 60

@@ -18,16 +18,15 @@ from typing import Any
 
 from anthropic.types import ToolParam
 
-from memory.provider_errors import ProviderError
-from pipelines.training.claude_client import PROVIDER, CallPolicy, ClaudeMessages
-from pipelines.training.criteria import Situation, applicable
-from pipelines.training.scoring import (
+from agents.training.claude_client import PROVIDER, CallPolicy, ClaudeMessages
+from agents.training.criteria import Situation, applicable
+from agents.training.scoring import (
     champion_category,
     champion_lines,
     situation_of,
     turn_score,
 )
-from pipelines.training.types import (
+from agents.training.types import (
     RUBRIC_DESCRIPTIONS,
     ChampionLine,
     ChampionLines,
@@ -36,6 +35,7 @@ from pipelines.training.types import (
     TurnScore,
     TurnScorer,
 )
+from memory.provider_errors import ProviderError
 
 logger = logging.getLogger(__name__)
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pipelines.training.champion import ChampionDemoEngine
-from pipelines.training.claude_client import DEFAULT_LIVE_MODEL, ClaudeMessages
-from pipelines.training.claude_dialogue import ClaudeDialogueEngine
-from pipelines.training.claude_scoring import ClaudeTurnScorer
-from pipelines.training.prospect import ScenarioProspectEngine
-from pipelines.training.scoring import HeuristicTurnScorer
-from pipelines.training.session import DialogueFactory
-from pipelines.training.types import ChampionLines, DialogueEngine, TurnScorer
+from agents.training.champion import ChampionDemoEngine
+from agents.training.claude_client import DEFAULT_LIVE_MODEL, ClaudeMessages
+from agents.training.claude_dialogue import ClaudeDialogueEngine
+from agents.training.claude_scoring import ClaudeTurnScorer
+from agents.training.prospect import ScenarioProspectEngine
+from agents.training.scoring import HeuristicTurnScorer
+from agents.training.session import DialogueFactory
+from agents.training.types import ChampionLines, DialogueEngine, TurnScorer
 
 if TYPE_CHECKING:
     import httpx2

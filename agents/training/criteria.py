@@ -36,9 +36,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipelines.training import lexicon as lx
-from pipelines.training.facts import asked_topics
-from pipelines.training.signals import (
+from agents.training import lexicon as lx
+from agents.training.facts import asked_topics
+from agents.training.signals import (
     TurnSignals,
     content_words,
     find_phrases,

@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pipelines.training.criteria import CRITERIA, EARLY_TURNS, Mark, Situation, applicable
-from pipelines.training.facts import objection_kind_of
-from pipelines.training.signals import content_words, objection_kind, read_turn
-from pipelines.training.types import (
+from agents.training.criteria import CRITERIA, EARLY_TURNS, Mark, Situation, applicable
+from agents.training.facts import objection_kind_of
+from agents.training.signals import content_words, objection_kind, read_turn
+from agents.training.types import (
     RUBRIC,
     ChampionLine,
     ChampionLines,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.training.types import TrainingContext
+from agents.training.types import TrainingContext
 
 DEFAULT_LEVELS: dict[str, dict[str, Any]] = {
     "easy": {"pushback": 0.2, "objections_to_raise": 1, "patience_turns": 6},

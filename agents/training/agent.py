@@ -8,10 +8,10 @@ from pydantic import Field, ValidationError
 
 from agents.base import BaseAgent
 from agents.tools.spec import ToolError, tool
+from agents.training.public import reply_public, session_public, started_public
+from agents.training.session import TrainingError, TrainingService, tips_for
 from memory.session_store import SessionStore
 from memory.training_schemas import MAX_MESSAGE_CHARS, TrainingRespond
-from pipelines.training.public import reply_public, session_public, started_public
-from pipelines.training.session import TrainingError, TrainingService, tips_for
 
 MEMORY_TTL_SECONDS = 12 * 3600
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.training.criteria import MONOLOGUE_WORDS
-from pipelines.training.signals import clip_words
+from agents.training.criteria import MONOLOGUE_WORDS
+from agents.training.signals import clip_words
 
 STRONG = 75.0
 WEAK = 60.0

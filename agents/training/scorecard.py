@@ -15,10 +15,10 @@ from __future__ import annotations
 from statistics import fmean
 from typing import Any
 
-from pipelines.training.coaching import coaching
-from pipelines.training.scoring import weighted_score
-from pipelines.training.signals import clip_words, questions, tokens
-from pipelines.training.types import (
+from agents.training.coaching import coaching
+from agents.training.scoring import weighted_score
+from agents.training.signals import clip_words, questions, tokens
+from agents.training.types import (
     DEFAULT_PASS_THRESHOLD,
     RUBRIC,
     RUBRIC_DESCRIPTIONS,

@@ -13,15 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from memory.db import Database
-from memory.models import Champion, Scenario, TrainingSession, Turn
-from memory.pattern_index import ensure_indexed
-from memory.queries import training as queries
-from memory.vectors import VectorStore
-from pipelines.training.pending import PendingWrites
-from pipelines.training.retrieval import QdrantChampionLines
-from pipelines.training.scorecard import build_scorecard
-from pipelines.training.types import (
+from agents.training.pending import PendingWrites
+from agents.training.retrieval import QdrantChampionLines
+from agents.training.scorecard import build_scorecard
+from agents.training.types import (
     DEFAULT_PASS_THRESHOLD,
     ChampionLines,
     DialogueEngine,
@@ -31,6 +26,11 @@ from pipelines.training.types import (
     TurnScore,
     TurnScorer,
 )
+from memory.db import Database
+from memory.models import Champion, Scenario, TrainingSession, Turn
+from memory.pattern_index import ensure_indexed
+from memory.queries import training as queries
+from memory.vectors import VectorStore
 
 DialogueFactory = Callable[[str, ChampionLines], DialogueEngine]
 logger = logging.getLogger(__name__)

@@ -14,17 +14,17 @@ import re
 
 from anthropic.types import MessageParam
 
-from memory.provider_errors import ProviderError
-from pipelines.training.champion import wanted_category
-from pipelines.training.claude_client import PROVIDER, CallPolicy, ClaudeMessages
-from pipelines.training.claude_prompts import champion_system, prospect_system
-from pipelines.training.types import (
+from agents.training.champion import wanted_category
+from agents.training.claude_client import PROVIDER, CallPolicy, ClaudeMessages
+from agents.training.claude_prompts import champion_system, prospect_system
+from agents.training.types import (
     ChampionLine,
     ChampionLines,
     DialogueEngine,
     DialogueTurn,
     TrainingContext,
 )
+from memory.provider_errors import ProviderError
 
 logger = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ from pipecat.processors.frameworks.rtvi.frames import (
     RTVIServerMessageFrame,
 )
 
+from agents.training.session import TrainingService
+from agents.training.types import DialogueEngine, DialogueTurn, TrainingContext
 from memory.models import TrainingSession
 from pipelines.latency import with_client_report
-from pipelines.training.session import TrainingService
-from pipelines.training.types import DialogueEngine, DialogueTurn, TrainingContext
 
 STORE_DRAIN_SECS = 15.0  # how long a call that ends waits for its last turns to be stored
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.training.difficulty import Level, level_for
-from pipelines.training.facts import build_facts
-from pipelines.training.types import ChampionLine, TrainingContext
+from agents.training.difficulty import Level, level_for
+from agents.training.facts import build_facts
+from agents.training.types import ChampionLine, TrainingContext
 
 SPOKEN = (
     "This is a live voice call and your words are spoken aloud: answer in one to three "

@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pipelines.training.facts import objection_kind_of
-from pipelines.training.prospect_lines import MAX_WORDS
-from pipelines.training.signals import find_phrases, is_backchannel, objection_kind, tokens
-from pipelines.training.types import ChampionLine, ChampionLines, DialogueTurn, TrainingContext
+from agents.training.facts import objection_kind_of
+from agents.training.prospect_lines import MAX_WORDS
+from agents.training.signals import find_phrases, is_backchannel, objection_kind, tokens
+from agents.training.types import ChampionLine, ChampionLines, DialogueTurn, TrainingContext
 
 logger = logging.getLogger(__name__)
 
