@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from agents.tools.spec import ToolError, ToolMethod, ToolSpec, input_model, is_tool, spec_of
-from memory.provider_errors import ProviderError
+from ingest.provider_errors import ProviderError
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ from agents.intents import ChampionRef
 from agents.mcp_server import catalogue
 from agents.tools.spec import ToolError, ToolSpec
 from agents.workflow import StepReport
-from memory.claude import CallPolicy, create_message
-from memory.provider_errors import ProviderError, ProviderStatusError, with_retries
+from ingest.claude import CallPolicy, create_message
+from ingest.provider_errors import ProviderError, ProviderStatusError, with_retries
 
 if TYPE_CHECKING:
     import httpx2

@@ -16,6 +16,7 @@ from agents.base import BaseAgent
 from agents.pattern import PatternAgent
 from agents.training.agent import TrainingAgent
 from agents.training.session import TrainingService
+from ingest.providers.choices import provider_choices
 from ingest.providers.setup import IngestProviders
 from memory.db import Database
 from memory.files import MediaStore
@@ -42,7 +43,7 @@ class AgentDeps:
 
 def agents_for(deps: AgentDeps, user_id: str) -> dict[str, BaseAgent]:
     """Every agent, acting for ``user_id`` (each tool only sees that user's data)."""
-    llm = deps.settings.provider_choices().get("llm", "offline")
+    llm = provider_choices(deps.settings).get("llm", "offline")
     agents: list[BaseAgent] = [
         TrainingAgent(training=deps.training, user_id=user_id, provider=llm, memory=deps.sessions),
         AudioAgent(

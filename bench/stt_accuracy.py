@@ -134,7 +134,7 @@ def _decode_all(engine: str, folder: Path) -> dict[str, Any]:
     else:
         from faster_whisper import WhisperModel
 
-        from memory.packaged_models import installed_model
+        from ingest.packaged_models import installed_model
 
         folder_of_model = installed_model(engine)
         if folder_of_model is None:

@@ -31,7 +31,7 @@ from pipecat.services.tts_service import TTSService
 from pipecat.tests.utils import run_test
 
 from ingest.espeak import synthesize
-from memory.packaged_models import PIPER_JOE, installed_model
+from ingest.packaged_models import PIPER_JOE, installed_model
 from pipelines.services.espeak.tts import EspeakTTSService
 from pipelines.services.live import PIPER_VOICE_FILE
 from pipelines.services.piper.server import PiperServer

@@ -183,7 +183,7 @@ class Engines:
     def __init__(self, model: str, beam: int, *, full_window: bool) -> None:
         from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 
-        from memory.whisper_models import shared_whisper_models
+        from ingest.whisper_models import shared_whisper_models
 
         self.whisper = shared_whisper_models().get(model, device="cpu", compute_type="int8")
         self.beam = beam

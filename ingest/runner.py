@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ingest.progress import LocalProgressBus, ProgressBus
+from ingest.provider_errors import ProviderError
 from memory.db import Database
-from memory.provider_errors import ProviderError
 from memory.queries import jobs as job_queries
 
 logger = logging.getLogger(__name__)

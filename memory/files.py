@@ -1,10 +1,20 @@
-"""Uploaded recordings on disk, under generated names only (no user path touches the disk)."""
+"""Files on disk: uploaded recordings, under generated names only (no user path touches the
+disk), and where the packaged speech models are kept."""
 
 from __future__ import annotations
 
 import shutil
 import uuid
 from pathlib import Path
+
+DEFAULT_MODELS_DIR = Path.home() / ".cache" / "champion-clone" / "models"
+"""Where the packaged speech models go when ``MODELS_DIR`` is not set: shared by every checkout
+of one user."""
+
+
+def models_folder(models_dir: Path | None = None) -> Path:
+    """The models folder: ``models_dir`` when given, else `DEFAULT_MODELS_DIR`."""
+    return Path(models_dir).expanduser() if models_dir else DEFAULT_MODELS_DIR
 
 
 class MediaStore:

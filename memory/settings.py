@@ -16,14 +16,13 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from memory.files import models_folder
 from memory.ice_servers import (
     MIN_TURN_SECRET_LENGTH,
     IceServer,
     parse_ice_servers,
     with_turn_credentials,
 )
-from memory.packaged_models import models_folder, piper_voice_available
-from memory.whisper_models import first_whisper_model
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "your-secret-here", "dev-secret"}
 MIN_SECRET_LENGTH = 32
@@ -280,49 +279,6 @@ class Settings(BaseSettings):
     def rate_limit(self, name: RateLimitName) -> RateLimit:
         """The parsed rate limit for one of the limited route groups."""
         return RateLimit.parse(getattr(self, f"rate_limit_{name}"))
-
-    def provider_choices(self) -> dict[str, str]:
-        """Which provider serves each model-backed step, from the keys and local models.
-
-        "stt" is ingest's transcription and "stt_live" the calls'; in auto mode each counts
-        a faster-whisper model on this machine (the configured one, else the other packaged
-        one), and "stt_model" / "stt_live_model" name the model then. "tts" is ElevenLabs for
-        champions whose voice was cloned, else the packaged Piper voice when it and its
-        engine are installed, else espeak-ng ("offline").
-        """
-        choices: dict[str, str] = {}
-        for step, first, second in (
-            ("stt", self.whisper_model, self.whisper_live_model),
-            ("stt_live", self.whisper_live_model, self.whisper_model),
-        ):
-            if self.stt_provider == "auto" and self.deepgram_api_key.strip():
-                choices[step] = "deepgram"
-                continue
-            if self.stt_provider not in ("auto", "whisper"):
-                choices[step] = self.stt_provider
-                continue
-            candidates = [first] if self.stt_provider == "whisper" else [first, second]
-            found = first_whisper_model(candidates, models_dir=self.models_folder)
-            if found is not None:
-                choices[step] = "whisper"
-                choices[f"{step}_model"] = found[0]
-            else:
-                choices[step] = "whisper" if self.stt_provider == "whisper" else "offline"
-        if self.elevenlabs_api_key.strip():
-            tts = "elevenlabs"
-        elif piper_voice_available(models_dir=self.models_folder):
-            tts = "piper"
-        else:
-            tts = "offline"
-        choices.update(
-            {
-                "llm": "anthropic" if self.anthropic_api_key.strip() else "offline",
-                "tts": tts,
-                "voice_clone": "elevenlabs" if self.elevenlabs_api_key.strip() else "offline",
-                "embeddings": "sparse",
-            }
-        )
-        return choices
 
     def effective_jwt_secret(self) -> str:
         """The signing secret; in development a random one is kept in the data folder."""

@@ -177,7 +177,7 @@ def whisper_models() -> dict[str, Path]:
     Tests that check what was understood need them: they fail under CI, skip elsewhere, when
     `champion-clone models install` has not put them in place.
     """
-    from memory.packaged_models import installed_model
+    from ingest.packaged_models import installed_model
 
     found = {name: installed_model(name) for name in ("base", "tiny.en")}
     missing = [name for name, folder in found.items() if folder is None]

@@ -27,7 +27,7 @@ from agents.intents import ChampionRef
 from agents.orchestrator import Orchestrator, make_orchestrator
 from agents.registry import agents_for
 from agents.tools.spec import ToolError, tool
-from memory.claude import CallPolicy
+from ingest.claude import CallPolicy
 from memory.settings import Settings
 from tests.support.apps import current_user_id, sign_up
 from tests.support.training import seed_ready_champion

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from ingest.progress import LocalProgressBus, ProgressEvent
+from ingest.provider_errors import ProviderStatusError
 from ingest.queue import InProcessJobQueue
 from ingest.runner import JobRunner, StepContext, StepFailed
 from memory.db import Database
 from memory.models import Champion, IngestJob
-from memory.provider_errors import ProviderStatusError
 from memory.queries import jobs as job_queries
 from tests.support.jobs import record_job
 

@@ -43,7 +43,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from memory.whisper_models import WhisperModelCache, shared_whisper_models
+from ingest.whisper_models import WhisperModelCache, shared_whisper_models
 from pipelines.services import live
 from pipelines.services.espeak.tts import EspeakTTSService
 from pipelines.services.piper.tts import PiperTTSService

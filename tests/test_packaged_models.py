@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from ingest import packaged_models as pm
 from ingest.providers import factory
-from memory import packaged_models as pm
-from memory.whisper_models import first_whisper_model, local_whisper_model
+from ingest.whisper_models import first_whisper_model, local_whisper_model
 from tests.support.services import IN_CI
 from web.cli import app as cli
 

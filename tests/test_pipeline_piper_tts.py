@@ -38,7 +38,7 @@ from pipecat.processors.frame_processor import FrameDirection
 from pipecat.tests.utils import run_test
 
 from ingest.espeak import voice_for_profile
-from memory.packaged_models import WHISPER_TINY_EN, installed_model
+from ingest.packaged_models import WHISPER_TINY_EN, installed_model
 from pipelines.services.piper.server import PiperServer, shared_piper_server
 from pipelines.services.piper.tts import PiperTTSService, first_clause
 from pipelines.services.piper.voice import (

@@ -16,14 +16,14 @@ from typing import Any
 import httpx2
 import pytest
 
-from ingest.providers.anthropic_analysis import ClaudePatternAnalyzer, ClaudeScenarioGenerator
-from ingest.types import DIFFICULTIES, PATTERN_CATEGORIES, PatternDraft, Segment, Word
-from memory.provider_errors import (
+from ingest.provider_errors import (
     ProviderConnectionError,
     ProviderError,
     ProviderStatusError,
     ProviderTimeout,
 )
+from ingest.providers.anthropic_analysis import ClaudePatternAnalyzer, ClaudeScenarioGenerator
+from ingest.types import DIFFICULTIES, PATTERN_CATEGORIES, PatternDraft, Segment, Word
 
 KEY = "sk-ant-test-key"
 

@@ -13,13 +13,13 @@ import httpx
 import numpy as np
 import pytest
 
-from ingest.providers.deepgram import DeepgramTranscriber
-from ingest.types import ExtractedAudio
-from memory.provider_errors import (
+from ingest.provider_errors import (
     ProviderConnectionError,
     ProviderStatusError,
     ProviderTimeout,
 )
+from ingest.providers.deepgram import DeepgramTranscriber
+from ingest.types import ExtractedAudio
 
 RATE = 16_000
 KEY = "dg-test-key"

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from ingest.provider_errors import ProviderStatusError, ProviderTimeout
 from ingest.providers.elevenlabs_clone import ElevenLabsVoiceCloner, select_clone_samples
 from ingest.types import Segment
-from memory.provider_errors import ProviderStatusError, ProviderTimeout
 
 KEY = "xi-test-key"
 RATE = 16_000

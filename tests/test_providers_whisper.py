@@ -1,5 +1,5 @@
 """WhisperTranscriber with a fake faster-whisper model that checks how it is called, and where
-models are found and loaded (`memory.whisper_models`). The real model on natural speech,
+models are found and loaded (`ingest.whisper_models`). The real model on natural speech,
 stereo and mixed mono (diarized), is tested through the whole job in tests/test_ingest.py."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from ingest.provider_errors import ProviderError
 from ingest.providers.whisper import WhisperTranscriber, speech_blocks
 from ingest.types import ExtractedAudio
 from ingest.vad import SpeechRegion
-from memory.provider_errors import ProviderError
-from memory.whisper_models import WhisperModelCache, local_whisper_model, whisper_available
+from ingest.whisper_models import WhisperModelCache, local_whisper_model, whisper_available
 
 RATE = 16_000
 

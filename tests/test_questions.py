@@ -1,10 +1,10 @@
-"""The shared question detector (`memory/questions.py`) on the words of one sentence."""
+"""The shared question detector (`ingest/questions.py`) on the words of one sentence."""
 
 from __future__ import annotations
 
 import pytest
 
-from memory.questions import is_open, question_starts
+from ingest.questions import is_open, question_starts
 
 
 def _words(text: str) -> list[str]:

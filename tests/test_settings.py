@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from ingest.providers.choices import provider_choices
 from memory.settings import Settings, normalise_database_url
 from web.cli import app as cli
 
@@ -64,12 +65,12 @@ def test_without_models_the_defaults_are_embedded_and_offline(tmp_path: Path) ->
     assert settings.resolved_database_url.startswith("sqlite+aiosqlite:///")
     assert settings.qdrant_url == ""
     assert settings.redis_url == ""
-    assert set(settings.provider_choices().values()) == {"offline", "sparse"}
+    assert set(provider_choices(settings).values()) == {"offline", "sparse"}
 
 
 def test_keys_switch_providers() -> None:
     settings = _settings(anthropic_api_key="a", deepgram_api_key="d", elevenlabs_api_key="e")
-    assert settings.provider_choices() == {
+    assert provider_choices(settings) == {
         "stt": "deepgram",
         "stt_live": "deepgram",
         "llm": "anthropic",
@@ -77,8 +78,8 @@ def test_keys_switch_providers() -> None:
         "voice_clone": "elevenlabs",
         "embeddings": "sparse",
     }
-    assert _settings(stt_provider="whisper").provider_choices()["stt"] == "whisper"
-    assert _settings(stt_provider="offline").provider_choices()["stt_live"] == "offline"
+    assert provider_choices(_settings(stt_provider="whisper"))["stt"] == "whisper"
+    assert provider_choices(_settings(stt_provider="offline"))["stt_live"] == "offline"
 
 
 def test_auto_stt_counts_a_whisper_model_on_this_machine(tmp_path: Path) -> None:
@@ -86,17 +87,17 @@ def test_auto_stt_counts_a_whisper_model_on_this_machine(tmp_path: Path) -> None
     folder.mkdir()
     (folder / "model.bin").write_bytes(b"\0")
     empty = tmp_path / "models"
-    chosen = _settings(whisper_model=str(folder), models_dir=empty).provider_choices()
+    chosen = provider_choices(_settings(whisper_model=str(folder), models_dir=empty))
     assert (chosen["stt"], chosen["stt_model"]) == ("whisper", str(folder))
     # The live model is missing, so calls fail over to the ingest one.
     assert (chosen["stt_live"], chosen["stt_live_model"]) == ("whisper", str(folder))
     keyed = _settings(whisper_model=str(folder), deepgram_api_key="d")
-    assert keyed.provider_choices()["stt"] == "deepgram"
+    assert provider_choices(keyed)["stt"] == "deepgram"
     absent = _settings(
         whisper_model=str(tmp_path / "absent"), whisper_live_model="", models_dir=empty
     )
-    assert absent.provider_choices()["stt"] == "offline"
-    assert absent.provider_choices()["tts"] == "offline"
+    assert provider_choices(absent)["stt"] == "offline"
+    assert provider_choices(absent)["tts"] == "offline"
 
 
 def test_the_live_elevenlabs_model_is_read_from_its_variable(

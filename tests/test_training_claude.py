@@ -25,7 +25,8 @@ from agents.training.engines import dialogue_factory, turn_scorer
 from agents.training.prospect import ScenarioProspectEngine
 from agents.training.scoring import HeuristicTurnScorer
 from agents.training.types import RUBRIC, DialogueTurn
-from memory.provider_errors import ProviderStatusError
+from ingest.provider_errors import ProviderStatusError
+from ingest.providers.choices import provider_choices
 from memory.settings import Settings
 from tests.support.apps import running_app, sign_up
 from tests.support.training import seed_ready_champion
@@ -441,7 +442,7 @@ async def test_a_key_chooses_claude_and_no_key_the_offline_engines() -> None:
         assert isinstance(engine, ClaudeDialogueEngine) and engine.name == "anthropic"
     assert isinstance(turn_scorer(anthropic_api_key=KEY, model=MODEL), ClaudeTurnScorer)
     settings = Settings(_env_file=None, anthropic_api_key=KEY)  # type: ignore[call-arg]
-    assert settings.provider_choices()["llm"] == "anthropic"
+    assert provider_choices(settings)["llm"] == "anthropic"
 
 
 async def test_a_text_session_on_claude_through_the_api(

@@ -198,7 +198,7 @@ async def test_punctuation_and_case_do_not_change_the_score() -> None:
     ],
 )
 def test_questions_are_found_as_the_call_analyser_finds_them(text: str) -> None:
-    """The scorer finds the questions the call analyser finds (one detector, `memory/questions`)."""
+    """The scorer finds the questions the call analyser finds (one detector, `ingest/questions`)."""
     assert [(q.opener, q.open) for q in question_spans(text)] == [
         (q.opener, q.open) for q in questions(text)
     ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from memory.whisper_models import shared_whisper_models
+from ingest.whisper_models import shared_whisper_models
 from pipelines.services.whisper.decode import FULL_WINDOW_FRAMES, decode_segment, window_frames
 from tests.support.voices import require_voice, speak
 

@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from ingest.providers.choices import provider_choices
 from memory.db import Database
 from memory.settings import Settings
 from web.cli_models import models_app
@@ -56,7 +57,7 @@ def serve(
     port = port or settings.port
     mode = (
         "offline providers"
-        if set(settings.provider_choices().values()) <= {"offline", "sparse"}
+        if set(provider_choices(settings).values()) <= {"offline", "sparse"}
         else "cloud providers where keys are set"
     )
     console.print(

@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from memory.packaged_models import (
+from ingest.packaged_models import (
     CATALOG,
     ModelInstallError,
     PackagedModel,

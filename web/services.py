@@ -13,6 +13,7 @@ from agents.registry import AgentDeps
 from agents.training.engines import dialogue_factory, turn_scorer
 from agents.training.session import TrainingService
 from ingest.progress import LocalProgressBus, ProgressBus, RedisProgressBus
+from ingest.providers.choices import provider_choices
 from ingest.providers.setup import IngestProviders
 from ingest.queue import InProcessJobQueue, JobQueue, RedisJobQueue, saq_queue
 from ingest.resubmit import Resubmitter
@@ -120,7 +121,7 @@ def training_service(
 
 def log_provider_choices(settings: Settings) -> None:
     """Says once, at start-up, which provider serves each model-backed step."""
-    for step, provider in settings.provider_choices().items():
+    for step, provider in provider_choices(settings).items():
         logger.info("provider for %s: %s", step, provider)
 
 
@@ -175,7 +176,7 @@ class Services:
 
     def provider_choices(self) -> dict[str, str]:
         """The provider serving each model-backed step, as actually chosen where known."""
-        choices = self.settings.provider_choices()
+        choices = provider_choices(self.settings)
         if self.storage.providers is not None:
             choices.update(self.storage.providers.names())
         return choices

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import anthropic
 from anthropic.types import MessageParam, ToolParam
 
-from memory.claude import PROVIDER, CallPolicy, create_message, forced_tool_input
-from memory.provider_errors import ProviderError, with_retries
+from ingest.claude import PROVIDER, CallPolicy, create_message, forced_tool_input
+from ingest.provider_errors import ProviderError, with_retries
 
 if TYPE_CHECKING:
     import httpx2

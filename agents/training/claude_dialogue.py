@@ -24,7 +24,7 @@ from agents.training.types import (
     DialogueTurn,
     TrainingContext,
 )
-from memory.provider_errors import ProviderError
+from ingest.provider_errors import ProviderError
 
 logger = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from agents.training.types import (
     TurnScore,
     TurnScorer,
 )
-from memory.provider_errors import ProviderError
+from ingest.provider_errors import ProviderError
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """Word lists and cue phrases for the offline training engines.
 
-The question and value lists are the call analyser's own (``memory/lexicons.py``, shared
-because ``pipelines`` never imports ``ingest``); the cue lists below differ where live turns
-need other words, and the lists that only training needs (back-channels, next-step parts,
-objection relevance) follow them.
+The question and value lists are the call analyser's own (``ingest/vocabulary.py``, so both
+read a turn the same way); the cue lists below differ where live turns need other words, and
+the lists that only training needs (back-channels, next-step parts, objection relevance)
+follow them.
 
 Everything is lower case and matched against word tokens, so the lists work on punctuated
 cloud transcripts and on the unpunctuated lower-case text of the offline recogniser.
@@ -11,7 +11,7 @@ cloud transcripts and on the unpunctuated lower-case text of the offline recogni
 
 from __future__ import annotations
 
-from memory.lexicons import (  # noqa: F401 - the shared lists, read here as lx.NAME
+from ingest.vocabulary import (  # noqa: F401 - the shared lists, read here as lx.NAME
     NUMBER_WORDS,
     VALUE_CUES,
     VALUE_UNITS,
@@ -27,7 +27,7 @@ def _phrases(text: str) -> tuple[str, ...]:
     return tuple(" ".join(p.split()) for p in text.split(",") if p.strip())
 
 
-# --- Shared with the call analyser: memory/lexicons.py ------------------------------------
+# --- Shared with the call analyser: ingest/vocabulary.py ------------------------------------
 
 
 OBJECTION_CUES: dict[str, tuple[str, ...]] = {

@@ -1,7 +1,7 @@
 """Text signals of a conversation turn, for the offline prospect, champion and scorer.
 
 Works on punctuated text and on the lower-case, unpunctuated text of the offline recogniser.
-Questions are found by the call analyser's detector (``memory/questions.py``): from how a
+Questions are found by the call analyser's detector (``ingest/questions.py``): from how a
 clause starts (wh-word plus auxiliary, auxiliary-subject inversion, "tell me", "walk me
 through"), with a trailing "?" as extra evidence.
 """
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from agents.training import lexicon as lx
-from memory.questions import is_open, question_starts
+from ingest.questions import is_open, question_starts
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")

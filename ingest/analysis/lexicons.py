@@ -7,7 +7,7 @@ offline recogniser. Phrase lists are written comma-separated; a phrase is a sequ
 
 from __future__ import annotations
 
-from memory.lexicons import (  # noqa: F401 - the shared lists, read here as lx.NAME
+from ingest.vocabulary import (  # noqa: F401 - the shared lists, read here as lx.NAME
     NUMBER_WORDS,
     VALUE_CUES,
     VALUE_UNITS,

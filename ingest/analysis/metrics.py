@@ -3,7 +3,7 @@
 The measures work on punctuated text (cloud speech recognition) and on the lower-case,
 unpunctuated text of the offline recogniser: questions are found from how a clause starts
 (wh-word plus auxiliary, auxiliary-subject inversion, "tell me", "walk me through"; the
-detector in ``memory/questions.py``, which the live scorer shares), with a trailing "?" as
+detector in ``ingest/questions.py``, which the live scorer shares), with a trailing "?" as
 extra evidence when there is one.
 """
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ingest.analysis import lexicons as lx
+from ingest.questions import is_open, question_starts
 from ingest.types import Segment
-from memory.questions import is_open, question_starts
 
 MONOLOGUE_MERGE_GAP = 1.5  # seconds of silence that still count as one champion monologue
 QUESTION_SPAN_WORDS = 25  # the longest question quoted from unpunctuated text

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 import anthropic
 from anthropic.types import ToolParam
 
+from ingest.claude import PROVIDER, CallPolicy, forced_tool_input
+from ingest.provider_errors import ProviderError
 from ingest.providers.grounding import (
     PUSHBACK_LEVELS,
     chunk_transcript,
@@ -29,8 +31,6 @@ from ingest.types import (
     ScenarioDraft,
     Segment,
 )
-from memory.claude import PROVIDER, CallPolicy, forced_tool_input
-from memory.provider_errors import ProviderError
 
 if TYPE_CHECKING:
     import httpx2
@@ -149,7 +149,7 @@ class ClaudeOptions(TypedDict, total=False):
 
 
 class _ClaudeTool:
-    """Shared client set-up and one forced tool call (`memory.claude.forced_tool_input`)."""
+    """Shared client set-up and one forced tool call (`ingest.claude.forced_tool_input`)."""
 
     def __init__(self, *, api_key: str, **options: Unpack[ClaudeOptions]) -> None:
         # Retries are ours (with_retries), so the SDK's own are switched off.

@@ -23,14 +23,14 @@ from deepgram.core.api_error import ApiError
 from deepgram.environment import DeepgramClientEnvironment
 from deepgram.types import ListenV1Response
 
-from ingest.types import ExtractedAudio, ProgressCallback, Segment, TranscriptResult, Word
-from memory.provider_errors import (
+from ingest.provider_errors import (
     ProviderConnectionError,
     ProviderError,
     ProviderStatusError,
     ProviderTimeout,
     with_retries,
 )
+from ingest.types import ExtractedAudio, ProgressCallback, Segment, TranscriptResult, Word
 
 logger = logging.getLogger(__name__)
 

@@ -16,14 +16,14 @@ import httpx
 from elevenlabs.client import AsyncElevenLabs
 from elevenlabs.core.api_error import ApiError
 
-from ingest.types import Segment
-from memory.provider_errors import (
+from ingest.provider_errors import (
     ProviderConnectionError,
     ProviderError,
     ProviderStatusError,
     ProviderTimeout,
     with_retries,
 )
+from ingest.types import Segment
 
 logger = logging.getLogger(__name__)
 

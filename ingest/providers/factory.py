@@ -16,7 +16,7 @@ from ingest.providers.deepgram import DeepgramTranscriber
 from ingest.providers.elevenlabs_clone import ElevenLabsVoiceCloner
 from ingest.providers.whisper import WhisperTranscriber
 from ingest.types import PatternAnalyzer, ScenarioGenerator, Transcriber, VoiceCloner
-from memory.whisper_models import first_whisper_model
+from ingest.whisper_models import first_whisper_model
 
 logger = logging.getLogger(__name__)
 

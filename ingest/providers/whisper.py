@@ -24,11 +24,11 @@ import numpy as np
 
 from ingest.diarize import diarize
 from ingest.extract import read_wav
+from ingest.provider_errors import ProviderError
 from ingest.speaker_turns import RegionSpeakers, join_unfinished, split_by_speaker
 from ingest.types import ExtractedAudio, ProgressCallback, Segment, TranscriptResult, Word
 from ingest.vad import SpeechRegion, VadSettings, speech_regions
-from memory.provider_errors import ProviderError
-from memory.whisper_models import shared_whisper_models
+from ingest.whisper_models import shared_whisper_models
 
 logger = logging.getLogger(__name__)
 

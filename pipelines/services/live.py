@@ -27,8 +27,8 @@ from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
-from memory.packaged_models import PIPER_JOE, installed_model, piper_engine_installed
-from memory.whisper_models import first_whisper_model
+from ingest.packaged_models import PIPER_JOE, installed_model, piper_engine_installed
+from ingest.whisper_models import first_whisper_model
 from pipelines.services.espeak.tts import EspeakTTSService
 from pipelines.services.piper.tts import PiperTTSService
 from pipelines.services.piper.voice import piper_shape_for_profile
@@ -40,7 +40,7 @@ DEEPGRAM_MODEL = "nova-3"
 ELEVENLABS_URL = "wss://api.elevenlabs.io"
 CLONED_VOICE_PROVIDER = "elevenlabs"
 PIPER_VOICE_FILE = "en_US-joe-medium.onnx"
-"""The voice model in the packaged Piper voice's folder (`memory.packaged_models.PIPER_JOE`)."""
+"""The voice model in the packaged Piper voice's folder (`ingest.packaged_models.PIPER_JOE`)."""
 
 
 @functools.cache

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memory.packaged_models import PIPER_JOE, installed_model, piper_engine_installed
+from ingest.packaged_models import PIPER_JOE, installed_model, piper_engine_installed
 from pipelines.services.live import PIPER_VOICE_FILE
 from tests.support.services import unavailable
 

@@ -25,7 +25,7 @@ import soxr
 
 from ingest.espeak import SAMPLE_RATE as ESPEAK_RATE
 from ingest.espeak import EspeakVoice, synthesize
-from memory.packaged_models import installed_model
+from ingest.packaged_models import installed_model
 
 CACHE_DIR = (
     Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")

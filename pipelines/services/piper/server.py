@@ -3,7 +3,7 @@
 The Piper engine (``piper-tts``) is GPL-3.0, so this code never imports it: it starts
 ``python -m piper.http_server`` as a child process on a free loopback port and talks HTTP to
 it. Whether the package is installed is checked without running it
-(`memory.packaged_models.piper_engine_installed`).
+(`ingest.packaged_models.piper_engine_installed`).
 
 A server starts on first use, in the calling thread (callers on an event loop use
 `PiperServer.ensure_running_async`), and is ready when ``GET /info`` names its voice. If the

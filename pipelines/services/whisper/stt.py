@@ -29,7 +29,7 @@ from pipecat.transcriptions.language import Language
 from pipecat.utils.time import time_now_iso8601
 from pipecat.utils.types import assert_given, require_given
 
-from memory.whisper_models import WhisperModelCache, shared_whisper_models
+from ingest.whisper_models import WhisperModelCache, shared_whisper_models
 from pipelines.frames import SegmentTranscribedFrame
 from pipelines.services.whisper.decode import decode_segment
 

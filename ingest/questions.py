@@ -1,17 +1,17 @@
 """Where questions start in spoken sales talk, shared by the call analyser (ingest) and the
-live scorer (pipelines), so both find the same questions in a turn.
+training agent's live scorer (agents), so both find the same questions in a turn.
 
 Works on the lower-cased words of one sentence, punctuated or not: a question starts where a
 clause starts with a wh-word plus auxiliary, an auxiliary-subject inversion ("do you", "is
 it"), or an asking imperative ("tell me", "walk me through"), over the word lists of
-``memory/lexicons.py``. What a trailing "?" adds is left to the caller.
+``ingest/vocabulary.py``. What a trailing "?" adds is left to the caller.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from memory import lexicons as lx
+from ingest import vocabulary as lx
 
 # A question opener claims at least this many words, and at most this many before a new
 # clause may start another question.

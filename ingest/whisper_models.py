@@ -2,7 +2,7 @@
 
 Ingest and the live calls both find models here. Nothing here touches the network. A model
 counts as present when it is a local folder holding a CTranslate2 ``model.bin``, a model the
-product installs from the package registries (`memory.packaged_models`: "base", "tiny.en"),
+product installs from the package registries (`ingest.packaged_models`: "base", "tiny.en"),
 verified against its pinned digests, or a model name / Hugging Face repo id whose files are
 already in the local Hugging Face cache.
 
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from memory.packaged_models import find_packaged, installed_model
+from ingest.packaged_models import find_packaged, installed_model
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel

@@ -12,7 +12,7 @@ from typing import Any
 import anthropic
 from anthropic.types import Message, ToolParam
 
-from memory.provider_errors import (
+from ingest.provider_errors import (
     ProviderConnectionError,
     ProviderError,
     ProviderStatusError,

@@ -1,5 +1,6 @@
 """Word lists for telling questions, value and proof in spoken sales talk, shared by the call
-analyser (ingest) and the live scorer (pipelines), so both read a turn the same way."""
+analyser (ingest) and the training agent's live scorer (agents), so both read a turn the same
+way."""
 
 from __future__ import annotations
 

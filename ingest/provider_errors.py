@@ -1,7 +1,7 @@
 """Failures at a provider's edge, and retrying only what is retryable.
 
 Every cloud client translates its SDK's or HTTP library's errors into these, so callers
-(job steps, pipelines) handle one small hierarchy.
+(job steps, the agents) handle one small hierarchy.
 """
 
 from __future__ import annotations
