@@ -12,10 +12,10 @@ import pytest
 
 from ingest.espeak import SAMPLE_RATE, EspeakVoice, synthesize
 from memory.settings import Settings
+from pipelines.call_processes import CallProcesses
 from tests.support.apps import current_user_id, running_app, sign_up
 from tests.support.training import seed_ready_champion, start_training
 from tests.support.webrtc_client import CallClient, wait_for
-from web.call_processes import CallProcesses
 
 END_OF_CANDIDATES = [{"candidate": "", "sdp_mid": "0", "sdp_mline_index": 0}]
 

@@ -28,7 +28,7 @@ from memory.files import MediaStore
 from memory.models import TrainingSession
 from memory.settings import Settings
 from memory.vectors import VectorStore
-from web.call_host import CALL_TOKEN_HEADER, CallError, CallOffer, LocalCalls
+from pipelines.call_host import CALL_TOKEN_HEADER, CallError, CallOffer, LocalCalls
 from web.log_config import configure_logging
 from web.services import training_service
 

@@ -24,8 +24,8 @@ from memory.files import MediaStore
 from memory.session_store import InProcessSessionStore, RedisSessionStore, SessionStore
 from memory.settings import Settings
 from memory.vectors import VectorStore, VectorStoreBusy
-from web.call_host import Calls, LocalCalls
-from web.call_processes import CallProcesses
+from pipelines.call_host import Calls, LocalCalls
+from pipelines.call_processes import CallProcesses
 from web.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from web.security import TokenService
 
@@ -242,7 +242,9 @@ class Services:
         )
         calls: Calls
         if settings.call_processes:
-            calls = await CallProcesses.start(settings=settings, count=settings.call_processes)
+            calls = await CallProcesses.start(
+                settings=settings, count=settings.call_processes, server_module="web.call_server"
+            )
         else:
             calls = LocalCalls(settings, storage.db, training, storage.media)
         # Resumes unfinished jobs now, then hands the queue any it lost (see ingest.resubmit);

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.training.session import TrainingError
 from memory.models import TrainingSession
-from web.call_host import CallError, CallOffer, Calls
+from pipelines.call_host import CallError, CallOffer, Calls
 from web.deps import CurrentUser, ServicesDep, limit_per_user
 from web.services import Services
 

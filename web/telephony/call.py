@@ -5,7 +5,7 @@
    budget of code attempts all callers share (``RATE_LIMIT_DIAL_IN``).
 3. The session must still be active; the roleplay bot then runs over a
    `FastAPIWebsocketTransport` on the same socket, exactly as a browser call runs
-   (`web.calls.run_call`): turns, scores, latency and the recording are stored the same way.
+   (`pipelines.calls.run_call`): turns, scores, latency and the recording are stored the same way.
 4. When the call ends (the caller hangs up, ``stop``, or the bot idles out) the session ends
    with its scorecard, as ``POST /training/end`` would.
 
@@ -24,7 +24,7 @@ from pipecat.transports.websocket.fastapi import (
 
 from agents.training.session import TrainingError
 from memory.models import TrainingSession
-from web.calls import run_call
+from pipelines.calls import run_call
 from web.services import Services
 from web.telephony import dial_in_codes, spend_code_attempt
 from web.telephony.lobby import ENDED, DialInLobby

@@ -1,11 +1,12 @@
 """Live calls in several processes: start them, place each new call, route its follow-ups.
 
 One Python process is about one core for live audio (the event loop, and pocketsphinx
-holding the GIL), so with ``CALL_PROCESSES=N`` the API process starts N call processes
-(`web.call_server`) and forwards each call's requests to one of them over loopback HTTP. A
-new call goes to the process with the fewest calls; its ``pc_id`` is remembered, so trickled
-ICE candidates and renegotiations reach the process that holds the peer connection. A call
-process that dies is restarted; its calls are lost, but their turns are already in SQL.
+holding the GIL), so with ``CALL_PROCESSES=N`` the API process starts N call processes (the
+module it is given: the app's is `web.call_server`) and forwards each call's requests to one
+of them over loopback HTTP. A new call goes to the process with the fewest calls; its
+``pc_id`` is remembered, so trickled ICE candidates and renegotiations reach the process that
+holds the peer connection. A call process that dies is restarted; its calls are lost, but
+their turns are already in SQL.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pipecat.transports.smallwebrtc.request_handler import IceCandidate
 
 from memory.models import TrainingSession
 from memory.settings import Settings
-from web.call_host import CALL_TOKEN_HEADER, CallError, CallOffer
+from pipelines.call_host import CALL_TOKEN_HEADER, CallError, CallOffer
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,14 @@ class CallProcesses:
     Args:
         settings: the configuration, handed to each call process.
         count: how many call processes to run.
+        server_module: the module each call process runs (``python -m``): it reads the
+            settings and token on standard input and prints ``READY <port>``.
     """
 
-    def __init__(self, *, settings: Settings, count: int) -> None:
+    def __init__(self, *, settings: Settings, count: int, server_module: str) -> None:
         self.settings = settings
         self.count = count
+        self.server_module = server_module
         self.processes: dict[int, CallProcess] = {}
         self.placement: dict[str, tuple[int, str]] = {}  # pc_id -> (process index, session)
         self._token = secrets.token_urlsafe(32)
@@ -67,9 +71,9 @@ class CallProcesses:
         self._closing = False
 
     @classmethod
-    async def start(cls, *, settings: Settings, count: int) -> CallProcesses:
+    async def start(cls, *, settings: Settings, count: int, server_module: str) -> CallProcesses:
         """Starts the call processes and waits until each one takes requests."""
-        calls = cls(settings=settings, count=count)
+        calls = cls(settings=settings, count=count, server_module=server_module)
         try:
             await asyncio.gather(*(calls._spawn(index) for index in range(count)))
         except BaseException:
@@ -131,7 +135,7 @@ class CallProcesses:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "web.call_server",
+            self.server_module,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )

@@ -2,7 +2,7 @@
 
 SmallWebRTC keeps each peer connection in the memory of the process that answered its offer,
 so every follow-up request of a call (trickled ICE candidates, a renegotiation) must reach
-that same process. `LocalCalls` runs calls here; `web.call_processes.CallProcesses` runs them
+that same process. `LocalCalls` runs calls here; `pipelines.call_processes.CallProcesses` runs them
 in child processes and remembers which one holds each call.
 """
 
@@ -104,7 +104,7 @@ class LocalCalls:
         # given to the handler per offer (`offer`), with TURN credentials minted for that call.
         self.webrtc = SmallWebRTCRequestHandler()
         # The speech models load while the first trainee is still choosing a scenario.
-        from web.calls import prepare_live_speech
+        from pipelines.calls import prepare_live_speech
 
         self.warm_up = asyncio.create_task(
             asyncio.to_thread(prepare_live_speech, self.settings), name="warm-up-speech"
@@ -112,7 +112,7 @@ class LocalCalls:
 
     async def offer(self, training: TrainingSession, offer: CallOffer) -> dict[str, str]:
         """Answers the offer here; a new peer connection starts the bot after the answer."""
-        from web.calls import run_browser_call  # the bot pulls in the whole pipeline
+        from pipelines.calls import run_browser_call  # the bot pulls in the whole pipeline
 
         if offer.pc_id is not None:
             self._own(offer.pc_id, training.id)

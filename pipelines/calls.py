@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from loguru import logger
 from pipecat.services.stt_service import STTService
@@ -20,10 +20,7 @@ from memory.queries import training as training_queries
 from memory.settings import Settings
 from pipelines.roleplay_bot import run_bot
 from pipelines.services.live import make_live_stt, make_live_tts, warm_up_live_speech
-from web.webrtc_audio import tighten_input_buffer, use_quiet_output_tracks
-
-if TYPE_CHECKING:
-    from web.call_host import LocalCalls
+from pipelines.webrtc_audio import tighten_input_buffer, use_quiet_output_tracks
 
 
 class CallResources(Protocol):
@@ -51,6 +48,15 @@ class CallResources(Protocol):
         ...
 
 
+class BrowserCallHost(CallResources, Protocol):
+    """What runs browser calls (`pipelines.call_host.LocalCalls`): their resources, and it
+    forgets each call when it ends."""
+
+    def ended(self, pc_id: str) -> None:
+        """Forgets a call that has ended."""
+        ...
+
+
 async def voice_for(db: Database, training: TrainingSession) -> dict[str, object]:
     """The voice profile the AI speaks with: the prospect's in roleplay, the champion's in demo."""
     async with db.session() as session:
@@ -73,7 +79,7 @@ def prepare_live_speech(settings: Settings) -> None:
 
 
 async def run_browser_call(
-    host: LocalCalls, training: TrainingSession, connection: SmallWebRTCConnection
+    host: BrowserCallHost, training: TrainingSession, connection: SmallWebRTCConnection
 ) -> None:
     """Runs a browser (SmallWebRTC) call for a session until it ends."""
     use_quiet_output_tracks()
