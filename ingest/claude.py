@@ -17,6 +17,7 @@ from ingest.provider_errors import (
     ProviderError,
     ProviderStatusError,
     ProviderTimeout,
+    retry_after_seconds,
     with_retries,
 )
 
@@ -70,7 +71,9 @@ async def create_message(
     except anthropic.APIConnectionError as exc:
         raise ProviderConnectionError(PROVIDER) from exc
     except anthropic.APIStatusError as exc:
-        raise ProviderStatusError(PROVIDER, exc.status_code) from exc
+        raise ProviderStatusError(
+            PROVIDER, exc.status_code, retry_after=retry_after_seconds(exc.response.headers)
+        ) from exc
     except anthropic.APIError as exc:  # e.g. an answer that is not a Message
         raise ProviderError(PROVIDER, "unexpected answer", retryable=False) from exc
     if message.stop_reason == "refusal":

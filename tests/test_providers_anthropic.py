@@ -16,6 +16,7 @@ from typing import Any
 import httpx2
 import pytest
 
+import ingest.provider_errors as provider_errors
 from ingest.provider_errors import (
     ProviderConnectionError,
     ProviderError,
@@ -284,6 +285,30 @@ async def test_rate_limit_and_unavailable_are_retried() -> None:
 
     assert len(bodies) == 3
     assert len(result.patterns) == 4
+
+
+async def test_the_retry_waits_as_long_as_the_api_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(provider_errors.asyncio, "sleep", record)
+    client, bodies = recording(
+        [
+            httpx2.Response(
+                429,
+                json=api_error("rate_limit_error", "Number of requests..."),
+                headers={"retry-after": "3"},
+            ),
+            httpx2.Response(200, json=message("record_patterns", PATTERNS)),
+        ]
+    )
+
+    await ClaudePatternAnalyzer(**options(client)).analyze(SEGMENTS, champion="S0")
+
+    assert len(bodies) == 2
+    assert len(waits) == 1 and waits[0] >= 3.0
 
 
 @pytest.mark.parametrize(

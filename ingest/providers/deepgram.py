@@ -28,6 +28,7 @@ from ingest.provider_errors import (
     ProviderError,
     ProviderStatusError,
     ProviderTimeout,
+    retry_after_seconds,
     with_retries,
 )
 from ingest.types import ExtractedAudio, ProgressCallback, Segment, TranscriptResult, Word
@@ -168,7 +169,9 @@ class DeepgramTranscriber:
         except httpx.TransportError as exc:
             raise ProviderConnectionError(PROVIDER) from exc
         except ApiError as exc:
-            raise ProviderStatusError(PROVIDER, exc.status_code or 0) from exc
+            raise ProviderStatusError(
+                PROVIDER, exc.status_code or 0, retry_after=retry_after_seconds(exc.headers)
+            ) from exc
         if not isinstance(response, ListenV1Response):
             raise ProviderError(PROVIDER, "the response has no transcript", retryable=False)
         return response

@@ -21,6 +21,7 @@ from ingest.provider_errors import (
     ProviderError,
     ProviderStatusError,
     ProviderTimeout,
+    retry_after_seconds,
     with_retries,
 )
 from ingest.types import Segment
@@ -96,7 +97,9 @@ class ElevenLabsVoiceCloner:
                 except httpx.TransportError as exc:
                     raise ProviderConnectionError(PROVIDER) from exc
                 except ApiError as exc:
-                    raise ProviderStatusError(PROVIDER, exc.status_code or 0) from exc
+                    raise ProviderStatusError(
+                        PROVIDER, exc.status_code or 0, retry_after=retry_after_seconds(exc.headers)
+                    ) from exc
             if not response.voice_id:
                 raise ProviderError(PROVIDER, "the answer had no voice id", retryable=False)
             return response.voice_id
