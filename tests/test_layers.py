@@ -6,8 +6,9 @@ functions and under ``if TYPE_CHECKING:``; relative imports are resolved against
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+
+from tests.support.imports import import_statements, python_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,28 +19,14 @@ LAYERS = ("web", "pipelines", "agents", "ingest", "memory")
 def imported_modules(
     source: str, *, module: str, is_package: bool = False
 ) -> list[tuple[int, str]]:
-    """Every module that ``source`` imports, with its line, relative imports resolved.
-
-    Args:
-        source: Python source text.
-        module: The dotted name of the module the text belongs to.
-        is_package: Whether the text is a package's ``__init__.py``.
-    """
-    package = module if is_package else module.rpartition(".")[0]
+    """Every module that ``source`` imports, with its line (``from . import x`` counts as
+    the package's module ``x``)."""
     found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.extend((node.lineno, alias.name) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            target = node.module or ""
-            if node.level:
-                base = package.split(".") if package else []
-                base = base[: len(base) - (node.level - 1)]
-                target = ".".join([*base, target] if target else base)
-            if target:
-                found.append((node.lineno, target))
-            else:
-                found.extend((node.lineno, alias.name) for alias in node.names)
+    for line, target, names in import_statements(source, module=module, is_package=is_package):
+        if target:
+            found.append((line, target))
+        else:
+            found.extend((line, name) for name in names)
     return found
 
 
@@ -48,12 +35,7 @@ def back_edges() -> list[str]:
     offending: list[str] = []
     for rank, layer in enumerate(LAYERS):
         higher = set(LAYERS[:rank])
-        for path in sorted((ROOT / layer).rglob("*.py")):
-            if "node_modules" in path.parts:
-                continue
-            parts = list(path.relative_to(ROOT).with_suffix("").parts)
-            is_package = parts[-1] == "__init__"
-            module = ".".join(parts[:-1] if is_package else parts)
+        for path, module, is_package in python_files(ROOT, layer):
             source = path.read_text(encoding="utf-8")
             for line, target in imported_modules(source, module=module, is_package=is_package):
                 if target.split(".")[0] in higher:

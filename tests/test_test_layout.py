@@ -7,8 +7,9 @@ conftest). The benchmarks, which reuse the test helpers, follow the same rule.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+
+from tests.support.imports import import_statements, python_files
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
@@ -18,32 +19,13 @@ ALLOWED_TOP_LEVEL = {"__init__.py", "conftest.py", "e2e", "support"}
 
 
 def imported_names(source: str, *, module: str, is_package: bool = False) -> list[tuple[int, str]]:
-    """Every module, or name in a module, that ``source`` imports, with its line.
-
-    ``from a import b`` yields ``a.b`` (``b`` may be a module), and relative imports are
-    resolved against the module's package.
-
-    Args:
-        source: Python source text.
-        module: The dotted name of the module the text belongs to.
-        is_package: Whether the text is a package's ``__init__.py``.
-    """
-    package = module if is_package else module.rpartition(".")[0]
-    found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.extend((node.lineno, alias.name) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            target = node.module or ""
-            if node.level:
-                base = package.split(".") if package else []
-                base = base[: len(base) - (node.level - 1)]
-                target = ".".join([*base, target] if target else base)
-            found.extend(
-                (node.lineno, f"{target}.{alias.name}" if target else alias.name)
-                for alias in node.names
-            )
-    return found
+    """Every module, or name in a module, that ``source`` imports, with its line: ``from a
+    import b`` yields ``a.b`` (``b`` may be a module)."""
+    return [
+        (line, f"{target}.{name}" if target and names else target or name)
+        for line, target, names in import_statements(source, module=module, is_package=is_package)
+        for name in (names or ("",))
+    ]
 
 
 def names_a_test_module(name: str) -> bool:
@@ -58,10 +40,7 @@ def imports_of_test_modules() -> list[str]:
     """Each import of a test module or conftest, as ``file:line imports name``."""
     offending: list[str] = []
     for folder in ("tests", "bench"):
-        for path in sorted((ROOT / folder).rglob("*.py")):
-            parts = list(path.relative_to(ROOT).with_suffix("").parts)
-            is_package = parts[-1] == "__init__"
-            module = ".".join(parts[:-1] if is_package else parts)
+        for path, module, is_package in python_files(ROOT, folder):
             source = path.read_text(encoding="utf-8")
             for line, name in imported_names(source, module=module, is_package=is_package):
                 if names_a_test_module(name):
